@@ -1,0 +1,95 @@
+"""shenjing (神经, "nerve"): neural networks on NumPy, with backpropagation written out.
+
+Everything a user needs is here at the top level::
+
+    import shenjing as sj
+    net = sj.Sequential(sj.Linear(2, 30), sj.ReLU(), sj.Linear(30, 1))
+    history = net.fit(x, y, loss="sse", optimizer=sj.SGD(lr=0.002), epochs=200)
+"""
+
+from __future__ import annotations
+
+from . import activations, datasets, initializers, losses, metrics, optim
+from .activations import ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
+from .callbacks import Callback, EarlyStopping, History, TrainState
+from .errors import (
+    ConfigError,
+    DataError,
+    DivergenceError,
+    DTypeError,
+    ModelFileError,
+    ShapeError,
+    ShenjingError,
+    StateError,
+)
+from .gradcheck import GradCheckResult, gradcheck
+from .io import load, save
+from .layer import Layer, Parameter
+from .linear import Linear
+from .losses import (
+    BinaryCrossEntropy,
+    Huber,
+    Loss,
+    MeanSquaredError,
+    SoftmaxCrossEntropy,
+    SumSquaredError,
+)
+from .maxout import Maxout
+from .neuron import Neuron
+from .optim import SGD, AdaGrad, Adam, Optimizer, RMSprop
+from .sequential import Sequential
+from .train import fit
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ELU",
+    "GELU",
+    "SGD",
+    "AdaGrad",
+    "Adam",
+    "BinaryCrossEntropy",
+    "Callback",
+    "ConfigError",
+    "DTypeError",
+    "DataError",
+    "DivergenceError",
+    "EarlyStopping",
+    "GradCheckResult",
+    "History",
+    "Huber",
+    "Identity",
+    "Layer",
+    "LeakyReLU",
+    "Linear",
+    "Loss",
+    "Maxout",
+    "MeanSquaredError",
+    "ModelFileError",
+    "Neuron",
+    "Optimizer",
+    "Parameter",
+    "RMSprop",
+    "ReLU",
+    "Sequential",
+    "ShapeError",
+    "ShenjingError",
+    "Sigmoid",
+    "SoftmaxCrossEntropy",
+    "Softplus",
+    "StateError",
+    "SumSquaredError",
+    "Tanh",
+    "TrainState",
+    "__version__",
+    "activations",
+    "datasets",
+    "fit",
+    "gradcheck",
+    "initializers",
+    "load",
+    "losses",
+    "metrics",
+    "optim",
+    "save",
+]

@@ -1,0 +1,111 @@
+"""Validation of user input, shared by every public entry point.
+
+These run once per public call (and once per ``fit``, not once per step), so they
+favour clear messages over speed, but they never copy an array that is already right.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .errors import ConfigError, DataError, DTypeError, ShapeError
+
+FLOAT_DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
+
+
+def as_dtype(dtype: Any, name: str = "dtype") -> np.dtype:
+    """Resolve ``"float32"``, ``"float64"``, ``np.float32``… to a floating ``np.dtype``."""
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError as exc:
+        raise DTypeError(f"{name} must be 'float32' or 'float64', got {dtype!r}") from exc
+    if resolved not in FLOAT_DTYPES.values():
+        raise DTypeError(f"{name} must be 'float32' or 'float64', got {resolved.name!r}")
+    return resolved
+
+
+def as_float_array(
+    x: Any, name: str, dtype: np.dtype, ndim: int | tuple[int, ...] | None = None
+) -> np.ndarray:
+    """Return ``x`` as a C-contiguous array of ``dtype``, checking its kind and rank.
+
+    Integers and booleans are converted (the notes' XOR data is integer); objects,
+    strings and complex numbers are refused. No copy is made when ``x`` is already right.
+    """
+    try:
+        arr = np.asarray(x)
+    except (TypeError, ValueError) as exc:
+        raise DTypeError(f"{name} must be an array of numbers: {exc}") from exc
+    if arr.dtype.kind not in "biuf":
+        raise DTypeError(f"{name} must hold real numbers, got dtype {arr.dtype.name!r}")
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else ndim
+        if arr.ndim not in allowed:
+            want = " or ".join(f"{d}-D" for d in allowed)
+            raise ShapeError(f"{name} must be {want}, got shape {arr.shape}")
+    if arr.size == 0:
+        raise DataError(f"{name} is empty (shape {arr.shape}); expected at least one value")
+    return np.asarray(arr, dtype=dtype, order="C")
+
+
+def check_finite(arr: np.ndarray, name: str) -> None:
+    """Raise :class:`DataError` naming the first NaN or inf in ``arr``."""
+    if arr.dtype.kind != "f":
+        return
+    # One fast reduction first: a finite sum proves every entry finite. The sum can
+    # overflow on finite data, so only then pay for the element-wise test.
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(arr.sum()):
+            return
+    bad = np.argwhere(~np.isfinite(arr))
+    if bad.size == 0:
+        return
+    where = tuple(int(i) for i in bad[0])
+    value = arr[where]
+    raise DataError(
+        f"{name} contains {len(bad)} non-finite value(s) (NaN or inf); "
+        f"the first is {value} at index {where if len(where) > 1 else where[0]}"
+    )
+
+
+def check_rows(n_x: int, n_y: int, x_name: str = "x", y_name: str = "y") -> None:
+    if n_x != n_y:
+        raise ShapeError(
+            f"{x_name} and {y_name} must have the same number of rows, got {n_x} and {n_y}"
+        )
+
+
+def positive_int(value: Any, name: str, allow_none: bool = False) -> int | None:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        want = "a positive integer" + (" or None" if allow_none else "")
+        raise ConfigError(f"{name} must be {want}, got {value!r}")
+    return int(value)
+
+
+def number(
+    value: Any,
+    name: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
+    """Check a real hyper-parameter against a range, e.g. ``0 <= momentum < 1``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ConfigError(f"{name} must be a real number, got {value!r}")
+    value = float(value)
+    ok = np.isfinite(value)
+    if ok and low is not None:
+        ok = value > low if low_open else value >= low
+    if ok and high is not None:
+        ok = value < high if high_open else value <= high
+    if not ok:
+        lo = "" if low is None else f"{low} {'<' if low_open else '<='} "
+        hi = "" if high is None else f" {'<' if high_open else '<='} {high}"
+        raise ConfigError(f"Invalid {name}: {value!r}; expected {lo}{name}{hi}")
+    return value

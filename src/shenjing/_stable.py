@@ -1,0 +1,68 @@
+"""Overflow-free elementwise formulas shared by activations and losses.
+
+Each writes into ``out`` and raises no floating-point
+warning for any finite input, float32 or float64.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _exp_limit(dtype: np.dtype) -> float:
+    # Largest t with exp(t) finite, rounded down: 709 for float64, 88 for float32.
+    return float(np.floor(np.log(np.finfo(dtype).max)))
+
+
+def sigmoid(x: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """σ(x) = 1 / (1 + e^-x), written so that e^-x never overflows.
+
+    For x ≥ -limit this is the textbook formula, evaluated exactly as the notes write
+    it (so their program is reproduced bit for bit). Below -limit, e^-x would overflow
+    to inf; there 1 + e^x rounds to 1 and σ(x) = e^x is exact.
+    """
+    limit = _exp_limit(x.dtype)
+    low = x.min() < -limit if x.size else False
+    if low:
+        tiny = x < -limit
+        small = np.exp(np.where(tiny, x, 0))
+    np.negative(x, out=out)
+    np.minimum(out, limit, out=out)
+    np.exp(out, out=out)
+    out += 1
+    np.reciprocal(out, out=out)
+    if low:
+        np.copyto(out, small, where=tiny)
+    return out
+
+
+def softplus(x: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """softplus(x) = log(1 + e^x) = max(x, 0) + log1p(e^-|x|), overflow-free.
+
+    The naive form overflows for x > limit and loses everything to rounding for
+    large negative x; this one is accurate everywhere. ``out`` must not be ``x``.
+    """
+    np.abs(x, out=out)
+    np.negative(out, out=out)
+    np.exp(out, out=out)
+    np.log1p(out, out=out)
+    out += np.maximum(x, 0)
+    return out
+
+
+def log_softmax_parts(z: np.ndarray, shifted: np.ndarray) -> np.ndarray:
+    """Write z - max(z) row-wise into ``shifted``; return log Σ exp(shifted), shape (N, 1).
+
+    Subtracting the row maximum makes the largest exponent e^0 = 1, so the sum can
+    neither overflow nor be zero: log-sum-exp is finite for every finite input.
+    """
+    np.subtract(z, z.max(axis=1, keepdims=True), out=shifted)
+    return np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of a (N, K) array, as a new array."""
+    shifted = np.empty_like(z)
+    log_sum = log_softmax_parts(z, shifted)
+    shifted -= log_sum
+    return np.exp(shifted, out=shifted)

@@ -1,0 +1,153 @@
+"""Hooks into ``fit``: the training state they see, and early stopping.
+
+A callback is any object with some of these methods, each taking the
+:class:`TrainState`::
+
+    on_train_begin   on_epoch_begin   on_step_end   on_epoch_end   on_train_end
+
+Set ``state.stop = True`` to end training after the current step or epoch.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ._checks import number, positive_int
+from .errors import ConfigError
+
+HOOKS = ("on_train_begin", "on_epoch_begin", "on_step_end", "on_epoch_end", "on_train_end")
+
+
+@dataclass
+class History:
+    """What ``fit`` recorded.
+
+    Attributes:
+        loss: one float per step: the loss of that step's forward pass, before its
+            update.
+        per_epoch: name → one value per epoch: ``"loss"`` (the epoch's training loss,
+            summed over its batches for a "sum" loss, averaged for a "mean" loss),
+            training metrics such as ``"accuracy"`` (running, over the epoch's batches),
+            and ``"val_loss"``, ``"val_accuracy"``… on the validation data.
+        epochs_run: epochs completed.
+        stopped_early: whether a callback ended training before ``epochs``.
+        best_epoch: the epoch :class:`EarlyStopping` kept, if any (0-based).
+    """
+
+    loss: list[float] = field(default_factory=list)
+    per_epoch: dict[str, list[float]] = field(default_factory=dict)
+    epochs_run: int = 0
+    stopped_early: bool = False
+    best_epoch: int | None = None
+
+    def __getitem__(self, name: str) -> list[float]:
+        try:
+            return self.per_epoch[name]
+        except KeyError:
+            raise KeyError(
+                f"no per-epoch record {name!r}; recorded: {sorted(self.per_epoch)}"
+            ) from None
+
+    def __repr__(self) -> str:
+        last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.per_epoch.items() if v)
+        return f"History({len(self.loss)} steps, {self.epochs_run} epochs; {last})"
+
+
+@dataclass
+class TrainState:
+    """The state of a ``fit`` call, handed to every callback hook."""
+
+    net: Any
+    optimizer: Any
+    loss_fn: Any
+    history: History
+    epoch: int = 0
+    step: int = 0
+    batch: int = 0
+    step_loss: float = math.nan
+    logs: dict[str, float] = field(default_factory=dict)
+    stop: bool = False
+
+
+class Callback:
+    """Optional base class for callbacks; every hook does nothing by default."""
+
+    def on_train_begin(self, state: TrainState) -> None: ...
+    def on_epoch_begin(self, state: TrainState) -> None: ...
+    def on_step_end(self, state: TrainState) -> None: ...
+    def on_epoch_end(self, state: TrainState) -> None: ...
+    def on_train_end(self, state: TrainState) -> None: ...
+
+
+class EarlyStopping(Callback):
+    """Stop when a monitored value has not improved for ``patience`` epochs.
+
+    Args:
+        monitor: a per-epoch record, e.g. ``"val_loss"`` (default) or
+            ``"val_accuracy"``; ``"loss"`` when there is no validation data.
+        patience: epochs without improvement before stopping (≥ 1). Default 10.
+        min_delta: an improvement must exceed this (≥ 0). Default 0.
+        mode: ``"min"``, ``"max"`` or ``"auto"`` (max for accuracy and r2, else min).
+        restore_best: put back the parameters of the best epoch when training ends.
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        patience: int = 10,
+        min_delta: float = 0.0,
+        mode: str = "auto",
+        restore_best: bool = True,
+    ) -> None:
+        self.monitor = monitor
+        self.patience = positive_int(patience, "patience")
+        self.min_delta = number(min_delta, "min_delta", low=0.0)
+        if mode not in ("auto", "min", "max"):
+            raise ConfigError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+        if mode == "auto":
+            mode = "max" if monitor.removeprefix("val_") in ("accuracy", "r2") else "min"
+        self.mode = mode
+        self.restore_best = restore_best
+
+    def on_train_begin(self, state: TrainState) -> None:
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_epoch: int | None = None
+        self.wait = 0
+        self._best_params: list[np.ndarray] | None = None
+
+    def _improved(self, value: float) -> bool:
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def on_epoch_end(self, state: TrainState) -> None:
+        if self.monitor not in state.logs:
+            raise ConfigError(
+                f"EarlyStopping monitors {self.monitor!r}, which fit does not record; "
+                f"recorded: {sorted(state.logs)} (give validation data for 'val_' records)"
+            )
+        value = state.logs[self.monitor]
+        if self._improved(value):
+            self.best, self.best_epoch, self.wait = value, state.epoch, 0
+            state.history.best_epoch = state.epoch
+            if self.restore_best:
+                self._best_params = [p.value.copy() for p in state.net.parameters()]
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            state.stop = True
+
+    def on_train_end(self, state: TrainState) -> None:
+        if self.restore_best and self._best_params is not None:
+            for p, best in zip(state.net.parameters(), self._best_params, strict=True):
+                p.value[...] = best
+
+    def __repr__(self) -> str:
+        return (
+            f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, "
+            f"min_delta={self.min_delta}, mode={self.mode!r}, restore_best={self.restore_best})"
+        )

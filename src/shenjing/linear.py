@@ -1,0 +1,141 @@
+"""The fully connected (affine) layer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._checks import as_dtype, positive_int
+from .errors import ConfigError, ShapeError
+from .initializers import DEFAULT_INIT, INITIALIZERS, Seed, as_generator, initialize
+from .layer import Layer
+
+
+class Linear(Layer):
+    """Fully connected layer: every output is a weighted sum of every input plus a bias.
+
+    Forward:  y = x @ W + b
+    Backward: dW = x.T @ dout,   db = Σ_n dout[n],   dx = dout @ W.T
+
+    ``W`` has shape ``(in_features, out_features)`` so that rows of ``x`` are samples, as
+    in the notes' ``x.dot(w1)``.
+
+    Args:
+        in_features: D, the width of each input row.
+        out_features: M, the number of units.
+        bias: whether to learn ``b`` (the notes' two programs use none).
+        init: initialiser name (see :mod:`shenjing.initializers`); default ``"xavier"``.
+            Use ``"normal"`` for the notes' ``randn``, ``"he"`` for deep ReLU networks.
+        dtype: ``"float32"`` (default, fast) or ``"float64"`` (exact, for checking).
+        seed: ``None``, an int or a ``np.random.Generator`` for the initial weights.
+
+    Shape:
+        x: (N, D) → y: (N, M). W: (D, M), b: (M,).
+
+    Example:
+        >>> layer = Linear(2, 3, seed=0)
+        >>> layer.forward(np.ones((4, 2))).shape
+        (4, 3)
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        init: str = DEFAULT_INIT,
+        dtype: Any = "float32",
+        seed: Seed = None,
+    ) -> None:
+        super().__init__()
+        self.in_features = positive_int(in_features, "in_features")
+        self.out_features = positive_int(out_features, "out_features")
+        if not isinstance(bias, bool):
+            raise ConfigError(f"bias must be True or False, got {bias!r}")
+        self.bias = bias
+        if not callable(init):
+            INITIALIZERS.get(init)  # fail now, naming the valid initialisers
+        self.init = init
+        dtype = as_dtype(dtype)
+        self.params["W"] = np.empty((self.in_features, self.out_features), dtype)
+        if bias:
+            self.params["b"] = np.zeros(self.out_features, dtype)
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self._x: np.ndarray | None = None
+        self.reset_parameters(seed)
+
+    @property
+    def W(self) -> np.ndarray:
+        return self.params["W"]
+
+    @property
+    def b(self) -> np.ndarray | None:
+        return self.params.get("b")
+
+    @property
+    def dW(self) -> np.ndarray:
+        return self.grads["W"]
+
+    @property
+    def db(self) -> np.ndarray | None:
+        return self.grads.get("b")
+
+    @property
+    def input_features(self) -> int:
+        return self.in_features
+
+    def output_features(self, in_features: int | None) -> int:
+        return self.out_features
+
+    def reset_parameters(self, seed: Seed = None) -> None:
+        rng = as_generator(seed)
+        W = self.params["W"]
+        W[...] = initialize(self.init, rng, W.shape, self.in_features, self.out_features, W.dtype)
+        if self.bias:
+            self.params["b"].fill(0)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        W = self.params["W"]
+        x = np.asarray(x, dtype=W.dtype)
+        if x.ndim != 2 or x.shape[1] != self.in_features:
+            raise ShapeError(f"{self!r}: x must have shape (N, {self.in_features}), got {x.shape}")
+        y = self._buffer("y", (x.shape[0], self.out_features), W.dtype)
+        np.matmul(x, W, out=y)
+        if self.bias:
+            y += self.params["b"]
+        self._x = x
+        return y
+
+    def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
+        self._require_forward(self._x)
+        x, W = self._x, self.params["W"]
+        dout = np.asarray(dout, dtype=W.dtype)
+        if dout.shape != (x.shape[0], self.out_features):
+            raise ShapeError(
+                f"{self!r}.backward: dout must have shape {(x.shape[0], self.out_features)}, "
+                f"got {dout.shape}"
+            )
+        np.matmul(x.T, dout, out=self.grads["W"])
+        if self.bias:
+            np.sum(dout, axis=0, out=self.grads["b"])
+        if not need_dx:
+            return None
+        dx = self._buffer("dx", x.shape, W.dtype)
+        np.matmul(dout, W.T, out=dx)
+        return dx
+
+    def get_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {
+            "in_features": self.in_features,
+            "out_features": self.out_features,
+            "bias": self.bias,
+        }
+        if isinstance(self.init, str):
+            config["init"] = self.init
+        config["dtype"] = self.params["W"].dtype.name
+        return config
+
+    def __repr__(self) -> str:
+        extra = "" if self.bias else ", bias=False"
+        return f"Linear({self.in_features} -> {self.out_features}{extra})"

@@ -1,0 +1,321 @@
+"""Loss functions: a scalar from predictions and targets, and its gradient.
+
+Usage, the way the notes write a training step::
+
+    loss = loss_fn(pred, y)          # a Python float
+    dpred = loss_fn.backward()       # dL/dpred, same shape as pred
+
+Each loss states its reduction: ``"sum"`` over every element (the notes' sum of
+squares) or ``"mean"``. All take *raw network outputs*; the classification losses
+apply softmax or sigmoid themselves, in a numerically stable way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _stable
+from ._checks import FLOAT_DTYPES, check_finite, number
+from .errors import DataError, DTypeError, ShapeError, StateError
+from .layer import reusable_buffer
+from .registry import Registry
+
+LOSSES: Registry[type[Loss]] = Registry("loss")
+
+
+class Loss:
+    """Base class. Subclasses implement ``prepare_target``, ``_forward`` and ``_backward``.
+
+    ``forward(pred, target)`` checks its arguments and returns the loss as a float;
+    ``backward()`` returns dL/dpred for the last forward (an array owned by the loss,
+    overwritten by the next call).
+    """
+
+    reduction = "mean"
+    #: What targets look like, for error messages.
+    target_kind = "an array of the predictions' shape"
+
+    def __init__(self) -> None:
+        self._buffers: dict[str, np.ndarray] = {}
+        self._pred: np.ndarray | None = None
+        self._target: np.ndarray | None = None
+
+    def __call__(self, pred: Any, target: Any) -> float:
+        return self.forward(pred, target)
+
+    def forward(self, pred: Any, target: Any) -> float:
+        pred = _as_pred(pred)
+        target = self.prepare_target(target, pred.shape, pred.dtype)
+        return self._forward(pred, target)
+
+    def backward(self) -> np.ndarray:
+        if self._pred is None:
+            raise StateError(f"{type(self).__name__}.backward called before forward")
+        grad = self._buffer("grad", self._pred.shape, self._pred.dtype)
+        self._backward(grad)
+        return grad
+
+    def prepare_target(self, target: Any, pred_shape: tuple[int, ...], dtype: np.dtype):
+        """Check ``target`` against predictions of ``pred_shape`` and convert it once.
+
+        ``fit`` calls this on the whole target array before training, so the per-step
+        path does no validation. The default accepts real targets of the predictions'
+        shape, or (N,) when the predictions are (N, 1).
+        """
+        return _regression_target(target, pred_shape, dtype, type(self).__name__)
+
+    def _forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+        raise NotImplementedError
+
+    def _backward(self, grad: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def _buffer(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        return reusable_buffer(self._buffers, name, shape, dtype)
+
+    def get_config(self) -> dict[str, Any]:
+        return {}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+@LOSSES.register("sse", "sum_squared_error")
+class SumSquaredError(Loss):
+    """Sum of squared errors, the notes' loss (a sum, not a mean).
+
+    Forward:  L = Σ (pred - y)²                  over every element
+    Backward: dL/dpred = 2 (pred - y)
+
+    Because it is a sum, its gradient grows with the batch size; the notes pair it with
+    small learning rates (1e-4, 0.002). Shape: pred (N, D), y (N, D) or (N,) if D = 1.
+    """
+
+    reduction = "sum"
+
+    def _forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+        diff = self._buffer("diff", pred.shape, pred.dtype)
+        np.subtract(pred, target, out=diff)
+        sq = self._buffer("sq", pred.shape, pred.dtype)
+        np.square(diff, out=sq)
+        self._pred, self._diff = pred, diff
+        return float(sq.sum())
+
+    def _backward(self, grad: np.ndarray) -> None:
+        np.multiply(self._diff, 2.0, out=grad)
+
+
+@LOSSES.register("mse", "mean_squared_error")
+class MeanSquaredError(Loss):
+    """Mean squared error over every element (N·D of them).
+
+    Forward:  L = (1 / (N·D)) Σ (pred - y)²
+    Backward: dL/dpred = 2 (pred - y) / (N·D)
+    """
+
+    def _forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+        diff = self._buffer("diff", pred.shape, pred.dtype)
+        np.subtract(pred, target, out=diff)
+        sq = self._buffer("sq", pred.shape, pred.dtype)
+        np.square(diff, out=sq)
+        self._pred, self._diff = pred, diff
+        return float(sq.sum()) / pred.size
+
+    def _backward(self, grad: np.ndarray) -> None:
+        np.multiply(self._diff, 2.0 / grad.size, out=grad)
+
+
+@LOSSES.register("huber", "smooth_l1")
+class Huber(Loss):
+    """Huber loss: squared for small errors, linear for large ones (robust to outliers).
+
+    Forward:  r = pred - y;  L = mean( ½ r² if |r| ≤ δ else δ (|r| - ½ δ) )
+    Backward: dL/dpred = clip(r, -δ, δ) / (N·D)
+
+    Args:
+        delta: δ > 0, where the loss turns from quadratic to linear. Default 1.0.
+    """
+
+    def __init__(self, delta: float = 1.0) -> None:
+        super().__init__()
+        self.delta = number(delta, "delta", low=0.0, low_open=True)
+
+    def _forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+        d = self.delta
+        r = self._buffer("diff", pred.shape, pred.dtype)
+        np.subtract(pred, target, out=r)
+        a = np.abs(r)
+        quadratic = 0.5 * np.square(np.minimum(a, d))  # ½ min(|r|, δ)²
+        linear = d * np.maximum(a - d, 0)  # δ (|r| - δ) beyond δ
+        self._pred, self._diff = pred, r
+        return float((quadratic + linear).sum()) / pred.size
+
+    def _backward(self, grad: np.ndarray) -> None:
+        np.clip(self._diff, -self.delta, self.delta, out=grad)
+        grad /= grad.size
+
+    def get_config(self) -> dict[str, Any]:
+        return {"delta": self.delta}
+
+
+@LOSSES.register("softmax_cross_entropy", "cross_entropy", "ce", "softmax")
+class SoftmaxCrossEntropy(Loss):
+    """Softmax followed by cross-entropy, averaged over the batch, from raw scores.
+
+    Forward:  p = softmax(z) row-wise;  L = -(1/N) Σ_n log p[n, y_n]
+              computed as log-sum-exp of (z - max z), so no exponent can overflow
+    Backward: dL/dz = (p - onehot(y)) / N
+
+    Targets are integer class labels of shape (N,) in [0, K), or a (N, K) array of
+    one-hot rows or class probabilities (each row non-negative, summing to 1).
+    """
+
+    target_kind = "class labels (N,) in [0, K) or one-hot/probability rows (N, K)"
+
+    def prepare_target(self, target: Any, pred_shape: tuple[int, ...], dtype: np.dtype):
+        return _class_target(target, pred_shape, dtype, type(self).__name__)
+
+    def _forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+        n = pred.shape[0]
+        shifted = self._buffer("p", pred.shape, pred.dtype)
+        log_sum = _stable.log_softmax_parts(pred, shifted)
+        # -log p[n, y] = log Σ exp(shifted[n]) - shifted[n, y]
+        if target.ndim == 1:
+            picked = shifted[np.arange(n), target]
+            loss = float(log_sum.sum() - picked.sum()) / n
+        else:
+            # -Σ_k t[n, k] log p[n, k], with Σ_k t[n, k] = 1 up to rounding
+            loss = float(log_sum[:, 0] @ target.sum(axis=1) - np.vdot(target, shifted)) / n
+        # Keep the probabilities for backward: p = exp(shifted - log_sum).
+        shifted -= log_sum
+        np.exp(shifted, out=shifted)
+        self._pred, self._target, self._probs = pred, target, shifted
+        return loss
+
+    def _backward(self, grad: np.ndarray) -> None:
+        n = grad.shape[0]
+        np.copyto(grad, self._probs)
+        if self._target.ndim == 1:
+            grad[np.arange(n), self._target] -= 1
+        else:
+            grad -= self._target
+        grad /= n
+
+
+@LOSSES.register("binary_cross_entropy", "bce", "sigmoid_cross_entropy", "logistic")
+class BinaryCrossEntropy(Loss):
+    """Sigmoid followed by binary cross-entropy, from raw scores (logits), mean over elements.
+
+    Forward:  L = mean( softplus(z) - y z )
+              = mean( -y log σ(z) - (1 - y) log(1 - σ(z)) ), overflow-free
+    Backward: dL/dz = (σ(z) - y) / (N·D)
+
+    Targets are in [0, 1]: shape (N, D), or (N,) when D = 1. D > 1 means D independent
+    yes/no labels per sample (multi-label).
+    """
+
+    target_kind = "values in [0, 1] of the predictions' shape"
+
+    def prepare_target(self, target: Any, pred_shape: tuple[int, ...], dtype: np.dtype):
+        t = _regression_target(target, pred_shape, dtype, type(self).__name__)
+        if t.min() < 0 or t.max() > 1:
+            raise DataError(
+                f"BinaryCrossEntropy: target must lie in [0, 1], got values in "
+                f"[{t.min()}, {t.max()}]"
+            )
+        return t
+
+    def _forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+        sp = self._buffer("sp", pred.shape, pred.dtype)
+        _stable.softplus(pred, out=sp)
+        self._pred, self._target = pred, target
+        return float(sp.sum() - np.vdot(target, pred)) / pred.size
+
+    def _backward(self, grad: np.ndarray) -> None:
+        _stable.sigmoid(self._pred, out=grad)
+        grad -= self._target
+        grad /= grad.size
+
+
+def get(loss: str | Loss | type[Loss]) -> Loss:
+    """Resolve a loss given by name (``"sse"``, ``"mse"``…), class or instance."""
+    if isinstance(loss, Loss):
+        return loss
+    if isinstance(loss, type) and issubclass(loss, Loss):
+        return loss()
+    return LOSSES.get(loss)()
+
+
+def names() -> list[str]:
+    """Names accepted by :func:`get`."""
+    return LOSSES.names()
+
+
+# -- target checking -------------------------------------------------------------------
+
+
+def _as_pred(pred: Any) -> np.ndarray:
+    pred = np.asarray(pred)
+    if pred.dtype not in FLOAT_DTYPES.values():
+        if pred.dtype.kind not in "biuf":
+            raise DTypeError(f"pred must hold real numbers, got dtype {pred.dtype.name!r}")
+        pred = pred.astype(np.float64)
+    if pred.ndim != 2:
+        raise ShapeError(f"pred must be 2-D (N, D), got shape {pred.shape}")
+    if pred.size == 0:
+        raise DataError(f"pred is empty (shape {pred.shape})")
+    return pred
+
+
+def _regression_target(target: Any, pred_shape: tuple[int, ...], dtype: np.dtype, who: str):
+    t = np.asarray(target)
+    if t.dtype.kind not in "biuf":
+        raise DTypeError(f"{who}: target must hold real numbers, got dtype {t.dtype.name!r}")
+    if t.ndim == 1 and len(pred_shape) == 2 and pred_shape[1] == 1:
+        t = t.reshape(-1, 1)
+    if t.shape != tuple(pred_shape):
+        raise ShapeError(
+            f"{who}: target must have the predictions' shape {tuple(pred_shape)}"
+            f"{' (or (N,) for one output)' if pred_shape[1] == 1 else ''}, got {t.shape}"
+        )
+    t = np.asarray(t, dtype=dtype, order="C")
+    check_finite(t, "target")
+    return t
+
+
+def _class_target(target: Any, pred_shape: tuple[int, ...], dtype: np.dtype, who: str):
+    n, k = pred_shape
+    t = np.asarray(target)
+    if t.dtype.kind not in "biuf":
+        raise DTypeError(f"{who}: target must hold numbers, got dtype {t.dtype.name!r}")
+    if t.ndim == 2 and t.shape[1] == 1 and k > 1:
+        t = t[:, 0]
+    if t.ndim == 1:
+        if t.shape[0] != n:
+            raise ShapeError(f"{who}: target must hold {n} labels, one per row, got {t.shape[0]}")
+        if t.dtype.kind == "f":
+            check_finite(t, "target")
+            if not np.array_equal(t, np.round(t)):
+                raise DTypeError(
+                    f"{who}: labels must be whole numbers (class indices), got e.g. "
+                    f"{t[t != np.round(t)][0]}"
+                )
+        if t.min() < 0 or t.max() >= k:
+            raise DataError(
+                f"{who}: labels must lie in [0, {k}) for {k} outputs, got values in "
+                f"[{t.min()}, {t.max()}]"
+            )
+        return t.astype(np.intp)
+    if t.shape != (n, k):
+        raise ShapeError(
+            f"{who}: target must be labels of shape ({n},) or one-hot rows of shape "
+            f"({n}, {k}), got {t.shape}"
+        )
+    t = np.asarray(t, dtype=dtype, order="C")
+    check_finite(t, "target")
+    if t.min() < 0 or not np.allclose(t.sum(axis=1), 1, rtol=0, atol=1e-6):
+        raise DataError(f"{who}: each target row must be non-negative and sum to 1")
+    return t

@@ -1,0 +1,174 @@
+"""Metrics: numbers a person reads to judge a model, accumulated batch by batch.
+
+Each metric is a small accumulator, so ``evaluate`` can stream a dataset in batches
+and still give the exact whole-dataset value::
+
+    m = metrics.get("accuracy")
+    for pred, target in batches:
+        m.update(pred, target)
+    m.result()
+
+``pred`` is the raw network output (N, K); ``target`` is as the loss prepared it:
+labels (N,) or rows (N, K).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .registry import Registry
+
+METRICS: Registry[type[Metric]] = Registry("metric")
+
+
+class Metric:
+    """Base class: ``reset()``, ``update(pred, target)``, ``result() -> float``."""
+
+    name = ""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        raise NotImplementedError
+
+    def update(self, pred: np.ndarray, target: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def result(self) -> float:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def predicted_classes(pred: np.ndarray) -> np.ndarray:
+    """Class of each row of raw outputs: argmax, or ``score > 0`` for a single output."""
+    if pred.shape[1] == 1:
+        return (pred[:, 0] > 0).astype(np.intp)
+    return pred.argmax(axis=1)
+
+
+@METRICS.register("accuracy", "acc")
+class Accuracy(Metric):
+    """Fraction of samples whose predicted class is the target class.
+
+    Raw scores are read as a classifier's: argmax over K > 1 outputs, ``score > 0``
+    (probability > 0.5) for one output. With ``multilabel=True`` every output is its
+    own yes/no label and the fraction is over all N·K of them.
+    """
+
+    name = "accuracy"
+
+    def __init__(self, multilabel: bool = False) -> None:
+        self.multilabel = multilabel
+        super().__init__()
+
+    def reset(self) -> None:
+        self.correct = 0
+        self.count = 0
+
+    def update(self, pred: np.ndarray, target: np.ndarray) -> None:
+        if self.multilabel:
+            self.correct += int(np.count_nonzero((pred > 0) == (target > 0.5)))
+            self.count += pred.size
+            return
+        if target.ndim == 2:
+            target = target[:, 0] > 0.5 if target.shape[1] == 1 else target.argmax(axis=1)
+        self.correct += int(np.count_nonzero(predicted_classes(pred) == target))
+        self.count += pred.shape[0]
+
+    def result(self) -> float:
+        return self.correct / self.count if self.count else math.nan
+
+
+class _Residuals(Metric):
+    def reset(self) -> None:
+        self.total = 0.0
+        self.count = 0
+
+    def _add(self, values: np.ndarray) -> None:
+        self.total += float(values.sum())
+        self.count += values.size
+
+
+@METRICS.register("rmse")
+class RootMeanSquaredError(_Residuals):
+    """√(mean of (pred - y)²) over every element; in the target's units."""
+
+    name = "rmse"
+
+    def update(self, pred: np.ndarray, target: np.ndarray) -> None:
+        self._add(np.square(pred - target.reshape(pred.shape)))
+
+    def result(self) -> float:
+        return math.sqrt(self.total / self.count) if self.count else math.nan
+
+
+@METRICS.register("mae")
+class MeanAbsoluteError(_Residuals):
+    """Mean of |pred - y| over every element; in the target's units."""
+
+    name = "mae"
+
+    def update(self, pred: np.ndarray, target: np.ndarray) -> None:
+        self._add(np.abs(pred - target.reshape(pred.shape)))
+
+    def result(self) -> float:
+        return self.total / self.count if self.count else math.nan
+
+
+@METRICS.register("r2", "r_squared")
+class R2Score(Metric):
+    """Coefficient of determination, 1 - SS_res / SS_tot, averaged over outputs.
+
+    1 is a perfect fit, 0 is as good as predicting the mean, negative is worse (as
+    scikit-learn's ``r2_score`` with ``multioutput="uniform_average"``). The target's
+    variance is accumulated with Chan et al.'s pairwise update, so streaming in batches
+    gives the same value as one pass.
+    """
+
+    name = "r2"
+
+    def reset(self) -> None:
+        self.count = 0
+        self.mean: np.ndarray | float = 0.0
+        self.m2: np.ndarray | float = 0.0  # Σ (y - mean)²
+        self.ss_res: np.ndarray | float = 0.0
+
+    def update(self, pred: np.ndarray, target: np.ndarray) -> None:
+        y = target.reshape(pred.shape).astype(np.float64)
+        n_b = y.shape[0]
+        mean_b = y.mean(axis=0)
+        m2_b = np.square(y - mean_b).sum(axis=0)
+        delta = mean_b - self.mean
+        total = self.count + n_b
+        self.mean = self.mean + delta * (n_b / total)
+        self.m2 = self.m2 + m2_b + np.square(delta) * (self.count * n_b / total)
+        self.ss_res = self.ss_res + np.square(pred - y).sum(axis=0)
+        self.count = total
+
+    def result(self) -> float:
+        if self.count < 2:
+            return math.nan
+        m2 = np.asarray(self.m2, dtype=np.float64)
+        ss_res = np.asarray(self.ss_res, dtype=np.float64)
+        # A constant target: 1 if predicted exactly, else 0 (scikit-learn's convention).
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scores = np.where(m2 > 0, 1 - ss_res / np.where(m2 > 0, m2, 1), 0.0)
+        scores = np.where((m2 == 0) & (ss_res == 0), 1.0, scores)
+        return float(scores.mean())
+
+
+def get(metric: str | Metric, **kwargs: Any) -> Metric:
+    """A fresh metric from a name (``"accuracy"``, ``"rmse"``, ``"mae"``, ``"r2"``)."""
+    if isinstance(metric, Metric):
+        return metric
+    return METRICS.get(metric)(**kwargs)
+
+
+def names() -> list[str]:
+    return METRICS.names()

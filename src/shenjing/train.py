@@ -1,0 +1,227 @@
+"""The training loop behind ``Sequential.fit``.
+
+One step is the notes' loop body, with shenjing's parts::
+
+    pred = net.forward(x_batch)               # forward pass
+    loss = loss_fn(pred, y_batch)             # record the loss (before the update)
+    net.backward(loss_fn.backward())          # backpropagation fills every gradient
+    optimizer.step(net)                       # update every parameter in place
+
+Everything is checked once, before the first step, so the steps themselves do no
+validation; mini-batches are gathered into buffers allocated once per ``fit``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import losses as losses_mod
+from . import optim as optim_mod
+from ._checks import number, positive_int
+from .callbacks import HOOKS, History, TrainState
+from .errors import ConfigError, DivergenceError, ShapeError
+from .initializers import Seed, as_generator
+from .sequential import Sequential, evaluate_batches, make_metrics
+
+
+def fit(
+    net: Sequential,
+    x: Any,
+    y: Any,
+    *,
+    loss: str | losses_mod.Loss,
+    optimizer: str | optim_mod.Optimizer | None = None,
+    epochs: int = 10,
+    batch_size: int | None = 32,
+    shuffle: bool = True,
+    seed: Seed = None,
+    validation_data: tuple[Any, Any] | None = None,
+    validation_split: float = 0.0,
+    metrics: Iterable[str] = (),
+    callbacks: Sequence[Any] = (),
+    progress: bool = False,
+) -> History:
+    """Train ``net`` on ``(x, y)`` by mini-batch gradient descent.
+
+    Args:
+        net: the network; its parameters are updated in place.
+        x: inputs, (N, D), any real dtype (converted to the network's dtype).
+        y: targets: what ``loss`` expects, e.g. (N, M) reals, or (N,) class labels.
+        loss: a loss name (``"sse"``, ``"mse"``, ``"huber"``, ``"softmax_cross_entropy"``,
+            ``"binary_cross_entropy"``) or :class:`~shenjing.losses.Loss` instance.
+        optimizer: an optimizer instance or name; default ``Adam()`` (lr 1e-3).
+        epochs: passes over the training data (≥ 1). Default 10.
+        batch_size: rows per step; ``None`` for the full batch, as in the notes.
+            Default 32. The last batch of an epoch may be smaller.
+        shuffle: draw a new order of the rows every epoch (from ``seed``).
+        seed: ``None``, an int or a Generator for the shuffling and the validation
+            split; the same seed gives the same run, bit for bit.
+        validation_data: ``(x_val, y_val)`` evaluated after every epoch.
+        validation_split: fraction in (0, 1) of the rows, drawn at random from
+            ``seed``, held out for validation instead (ignored with
+            ``validation_data``).
+        metrics: names from :mod:`shenjing.metrics`: ``"accuracy"``, ``"rmse"``,
+            ``"mae"``, ``"r2"``; recorded per epoch for training and validation data.
+        callbacks: objects with hooks (see :mod:`shenjing.callbacks`), e.g.
+            :class:`~shenjing.EarlyStopping`.
+        progress: show a progress bar (needs ``tqdm``: ``pip install shenjing[progress]``).
+
+    Returns:
+        A :class:`~shenjing.callbacks.History`.
+
+    Raises:
+        DivergenceError: the loss became NaN or inf. Training stops before that step's
+            backward pass and update, so the network keeps the weights of the last step
+            whose loss was finite and nothing is half-updated; the error's ``history``
+            holds what was recorded.
+    """
+    loss_fn = losses_mod.get(loss)
+    opt = optim_mod.get(optimizer if optimizer is not None else "adam")
+    epochs = positive_int(epochs, "epochs")
+    rng = as_generator(seed)
+    callbacks = _check_callbacks(callbacks)
+
+    X = net._check_input(x, "x")
+    width = net.output_features(X.shape[1])
+    T = loss_fn.prepare_target(y, (X.shape[0], width), net.dtype)
+    val = None
+    if validation_data is not None:
+        val = _check_validation(net, loss_fn, validation_data, width)
+    elif validation_split:
+        X, T, val = _split(X, T, validation_split, rng)
+    n = X.shape[0]
+    batch = n if batch_size is None else min(positive_int(batch_size, "batch_size"), n)
+
+    train_metrics = make_metrics(metrics, loss_fn)
+    val_metrics = make_metrics(metrics, loss_fn)
+    history = History()
+    state = TrainState(net=net, optimizer=opt, loss_fn=loss_fn, history=history)
+    bar = _progress_bar(progress, epochs * math.ceil(n / batch))
+    net.loss = loss_fn
+    # Gathering shuffled rows into these two buffers makes a step allocate nothing.
+    if shuffle and batch < n:
+        x_buf = np.empty((batch, X.shape[1]), X.dtype)
+        t_buf = np.empty((batch, *T.shape[1:]), T.dtype)
+
+    _call(callbacks, "on_train_begin", state)
+    try:
+        for epoch in range(epochs):
+            state.epoch, state.logs = epoch, {}
+            _call(callbacks, "on_epoch_begin", state)
+            for m in train_metrics.values():
+                m.reset()
+            epoch_total, seen = 0.0, 0
+            order = rng.permutation(n) if shuffle and batch < n else None
+            for b, start in enumerate(range(0, n, batch)):
+                stop = min(start + batch, n)
+                if order is None:
+                    xb, tb = X[start:stop], T[start:stop]
+                else:
+                    rows = order[start:stop]
+                    xb = np.take(X, rows, axis=0, out=x_buf[: stop - start], mode="clip")
+                    tb = np.take(T, rows, axis=0, out=t_buf[: stop - start], mode="clip")
+                pred = net._forward(xb)
+                value = loss_fn._forward(pred, tb)
+                if not math.isfinite(value):
+                    raise _diverged(value, state, b, opt)
+                history.loss.append(value)
+                epoch_total += value if loss_fn.reduction == "sum" else value * (stop - start)
+                seen += stop - start
+                for m in train_metrics.values():
+                    m.update(pred, tb)
+                net.backward(loss_fn.backward(), need_dx=False)
+                opt.step(net)
+                state.batch, state.step_loss = b, value
+                state.step += 1
+                if bar is not None:
+                    bar.update(1)
+                _call(callbacks, "on_step_end", state)
+                if state.stop:
+                    break
+            logs = {"loss": epoch_total if loss_fn.reduction == "sum" else epoch_total / seen}
+            logs.update({name: m.result() for name, m in train_metrics.items()})
+            if val is not None:
+                result = evaluate_batches(net, loss_fn, val[0], val[1], val_metrics, batch)
+                logs.update({f"val_{k}": v for k, v in result.items()})
+            state.logs = logs
+            for key, value in logs.items():
+                history.per_epoch.setdefault(key, []).append(value)
+            history.epochs_run = epoch + 1
+            if bar is not None:
+                bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()}, refresh=False)
+            _call(callbacks, "on_epoch_end", state)
+            if state.stop:
+                history.stopped_early = epoch + 1 < epochs
+                break
+    finally:
+        if bar is not None:
+            bar.close()
+    _call(callbacks, "on_train_end", state)
+    return history
+
+
+def _check_callbacks(callbacks: Sequence[Any]) -> list[Any]:
+    if callbacks is None:
+        return []
+    callbacks = list(callbacks)
+    for i, cb in enumerate(callbacks):
+        if not any(callable(getattr(cb, hook, None)) for hook in HOOKS):
+            raise ConfigError(f"callbacks[{i}] ({cb!r}) has none of the hooks {', '.join(HOOKS)}")
+    return callbacks
+
+
+def _call(callbacks: list[Any], hook: str, state: TrainState) -> None:
+    for cb in callbacks:
+        method = getattr(cb, hook, None)
+        if method is not None:
+            method(state)
+
+
+def _check_validation(net, loss_fn, validation_data, width):
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+        raise ConfigError("validation_data must be a pair (x_val, y_val)")
+    xv = net._check_input(validation_data[0], "x_val")
+    tv = loss_fn.prepare_target(validation_data[1], (xv.shape[0], width), net.dtype)
+    return xv, tv
+
+
+def _split(X: np.ndarray, T: np.ndarray, fraction: float, rng: np.random.Generator):
+    fraction = number(
+        fraction, "validation_split", low=0.0, high=1.0, low_open=True, high_open=True
+    )
+    n = X.shape[0]
+    n_val = round(n * fraction)
+    if n_val < 1 or n_val >= n:
+        raise ShapeError(
+            f"validation_split={fraction} of {n} rows leaves {n - n_val} for training and "
+            f"{n_val} for validation; both need at least one"
+        )
+    order = rng.permutation(n)
+    val_rows, train_rows = np.sort(order[:n_val]), np.sort(order[n_val:])
+    return X[train_rows], T[train_rows], (X[val_rows], T[val_rows])
+
+
+def _diverged(value: float, state: TrainState, batch: int, opt: Any) -> DivergenceError:
+    err = DivergenceError(
+        f"the loss became {value} at step {state.step + 1} (epoch {state.epoch + 1}, "
+        f"batch {batch + 1}); training stopped before that step's update, so the network "
+        f"keeps the weights of step {state.step}. Try a smaller learning rate "
+        f"(now {getattr(opt, 'lr', '?')}), or check the data's scale."
+    )
+    err.history = state.history
+    err.step = state.step
+    return err
+
+
+def _progress_bar(enabled: bool, total: int):
+    if not enabled:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError as exc:
+        raise ConfigError("progress=True needs tqdm: pip install 'shenjing[progress]'") from exc
+    return tqdm(total=total, unit="step", desc="fit", leave=True)
