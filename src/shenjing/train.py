@@ -108,55 +108,58 @@ def fit(
         t_buf = np.empty((batch, *T.shape[1:]), T.dtype)
 
     _call(callbacks, "on_train_begin", state)
+    # Overflow inside a step surfaces as a non-finite loss, which raises DivergenceError
+    # naming the step; NumPy's floating-point warnings on the way would only be noise.
     try:
-        for epoch in range(epochs):
-            state.epoch, state.logs = epoch, {}
-            _call(callbacks, "on_epoch_begin", state)
-            for m in train_metrics.values():
-                m.reset()
-            epoch_total, seen = 0.0, 0
-            order = rng.permutation(n) if shuffle and batch < n else None
-            for b, start in enumerate(range(0, n, batch)):
-                stop = min(start + batch, n)
-                if order is None:
-                    xb, tb = X[start:stop], T[start:stop]
-                else:
-                    rows = order[start:stop]
-                    xb = np.take(X, rows, axis=0, out=x_buf[: stop - start], mode="clip")
-                    tb = np.take(T, rows, axis=0, out=t_buf[: stop - start], mode="clip")
-                pred = net._forward(xb)
-                value = loss_fn._forward(pred, tb)
-                if not math.isfinite(value):
-                    raise _diverged(value, state, b, opt)
-                history.loss.append(value)
-                epoch_total += value if loss_fn.reduction == "sum" else value * (stop - start)
-                seen += stop - start
+        with np.errstate(over="ignore", invalid="ignore"):
+            for epoch in range(epochs):
+                state.epoch, state.logs = epoch, {}
+                _call(callbacks, "on_epoch_begin", state)
                 for m in train_metrics.values():
-                    m.update(pred, tb)
-                net.backward(loss_fn.backward(), need_dx=False)
-                opt.step(net)
-                state.batch, state.step_loss = b, value
-                state.step += 1
+                    m.reset()
+                epoch_total, seen = 0.0, 0
+                order = rng.permutation(n) if shuffle and batch < n else None
+                for b, start in enumerate(range(0, n, batch)):
+                    stop = min(start + batch, n)
+                    if order is None:
+                        xb, tb = X[start:stop], T[start:stop]
+                    else:
+                        rows = order[start:stop]
+                        xb = np.take(X, rows, axis=0, out=x_buf[: stop - start], mode="clip")
+                        tb = np.take(T, rows, axis=0, out=t_buf[: stop - start], mode="clip")
+                    pred = net._forward(xb)
+                    value = loss_fn._forward(pred, tb)
+                    if not math.isfinite(value):
+                        raise _diverged(value, state, b, opt)
+                    history.loss.append(value)
+                    epoch_total += value if loss_fn.reduction == "sum" else value * (stop - start)
+                    seen += stop - start
+                    for m in train_metrics.values():
+                        m.update(pred, tb)
+                    net.backward(loss_fn.backward(), need_dx=False)
+                    opt.step(net)
+                    state.batch, state.step_loss = b, value
+                    state.step += 1
+                    if bar is not None:
+                        bar.update(1)
+                    _call(callbacks, "on_step_end", state)
+                    if state.stop:
+                        break
+                logs = {"loss": epoch_total if loss_fn.reduction == "sum" else epoch_total / seen}
+                logs.update({name: m.result() for name, m in train_metrics.items()})
+                if val is not None:
+                    result = evaluate_batches(net, loss_fn, val[0], val[1], val_metrics, batch)
+                    logs.update({f"val_{k}": v for k, v in result.items()})
+                state.logs = logs
+                for key, value in logs.items():
+                    history.per_epoch.setdefault(key, []).append(value)
+                history.epochs_run = epoch + 1
                 if bar is not None:
-                    bar.update(1)
-                _call(callbacks, "on_step_end", state)
+                    bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()}, refresh=False)
+                _call(callbacks, "on_epoch_end", state)
                 if state.stop:
+                    history.stopped_early = epoch + 1 < epochs
                     break
-            logs = {"loss": epoch_total if loss_fn.reduction == "sum" else epoch_total / seen}
-            logs.update({name: m.result() for name, m in train_metrics.items()})
-            if val is not None:
-                result = evaluate_batches(net, loss_fn, val[0], val[1], val_metrics, batch)
-                logs.update({f"val_{k}": v for k, v in result.items()})
-            state.logs = logs
-            for key, value in logs.items():
-                history.per_epoch.setdefault(key, []).append(value)
-            history.epochs_run = epoch + 1
-            if bar is not None:
-                bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()}, refresh=False)
-            _call(callbacks, "on_epoch_end", state)
-            if state.stop:
-                history.stopped_early = epoch + 1 < epochs
-                break
     finally:
         if bar is not None:
             bar.close()

@@ -1,0 +1,85 @@
+"""The package as a user meets it: light import, public API, error hierarchy."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from importlib import resources
+
+import pytest
+
+import shenjing as sj
+
+
+def test_import_needs_numpy_only():
+    code = (
+        "import sys, shenjing\n"
+        "heavy = {'tqdm', 'matplotlib', 'scipy', 'sklearn', 'torch', 'pandas', 'pickle'}\n"
+        "print(sorted(heavy & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    # pickle may be pulled in by the standard library itself; shenjing must not need
+    # the others.
+    loaded = set(ast.literal_eval(out.stdout))
+    assert loaded <= {"pickle"}, loaded
+
+
+def test_public_api_is_re_exported():
+    for name in sj.__all__:
+        assert hasattr(sj, name), name
+    for name in [
+        "Sequential",
+        "Linear",
+        "ReLU",
+        "Maxout",
+        "Neuron",
+        "SGD",
+        "Adam",
+        "save",
+        "load",
+        "gradcheck",
+        "ModelFileError",
+        "ShenjingError",
+        "datasets",
+    ]:
+        assert name in sj.__all__
+
+
+def test_typed_marker_is_shipped():
+    assert resources.files("shenjing").joinpath("py.typed").is_file()
+
+
+@pytest.mark.parametrize(
+    ("error", "builtin"),
+    [
+        (sj.ShapeError, ValueError),
+        (sj.DataError, ValueError),
+        (sj.ConfigError, ValueError),
+        (sj.ModelFileError, ValueError),
+        (sj.DivergenceError, ValueError),
+        (sj.StateError, ValueError),
+        (sj.StateError, RuntimeError),
+        (sj.DTypeError, TypeError),
+    ],
+)
+def test_every_error_is_a_shenjing_error_and_a_builtin(error, builtin):
+    assert issubclass(error, sj.ShenjingError)
+    assert issubclass(error, builtin)
+
+
+def test_repr_of_every_public_object_is_one_line():
+    objects = [
+        sj.Linear(2, 3, seed=0),
+        sj.Maxout(2, 3, seed=0),
+        sj.ReLU(),
+        sj.Adam(),
+        sj.SGD(lr=0.1, momentum=0.9),
+        sj.SoftmaxCrossEntropy(),
+        sj.Huber(0.5),
+        sj.EarlyStopping(),
+        sj.Neuron([1.0, 2.0]),
+    ]
+    for obj in objects:
+        text = repr(obj)
+        assert "\n" not in text and type(obj).__name__ in text
