@@ -12,7 +12,104 @@ from .initializers import DEFAULT_INIT, INITIALIZERS, Seed, as_generator, initia
 from .layer import Layer
 
 
-class Linear(Layer):
+class Affine(Layer):
+    """What Linear and Maxout share: affine weights from ``in_features`` inputs.
+
+    Subclasses give the shapes of ``W`` and ``b`` (``w_shape``, ``b_shape``); this class
+    validates the arguments, owns the parameters and gradients, draws the initial
+    weights (fan-in ``in_features``, fan-out ``out_features``) and checks inputs.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        w_shape: tuple[int, ...],
+        b_shape: tuple[int, ...],
+        bias: bool,
+        init: Any,
+        dtype: Any,
+        seed: Seed,
+    ) -> None:
+        super().__init__()
+        self.in_features = positive_int(in_features, "in_features")
+        self.out_features = positive_int(out_features, "out_features")
+        if not isinstance(bias, bool):
+            raise ConfigError(f"bias must be True or False, got {bias!r}")
+        self.bias = bias
+        if not callable(init):
+            INITIALIZERS.get(init)  # fail now, naming the valid initialisers
+        self.init = init
+        dtype = as_dtype(dtype)
+        self.params["W"] = np.empty(w_shape, dtype)
+        if bias:
+            self.params["b"] = np.zeros(b_shape, dtype)
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self._x: np.ndarray | None = None
+        self.reset_parameters(seed)
+
+    @property
+    def W(self) -> np.ndarray:
+        return self.params["W"]
+
+    @property
+    def b(self) -> np.ndarray | None:
+        return self.params.get("b")
+
+    @property
+    def dW(self) -> np.ndarray:
+        return self.grads["W"]
+
+    @property
+    def db(self) -> np.ndarray | None:
+        return self.grads.get("b")
+
+    @property
+    def input_features(self) -> int:
+        return self.in_features
+
+    def output_features(self, in_features: int | None) -> int:
+        return self.out_features
+
+    def reset_parameters(self, seed: Seed = None) -> None:
+        rng = as_generator(seed)
+        W = self.params["W"]
+        W[...] = initialize(self.init, rng, W.shape, self.in_features, self.out_features, W.dtype)
+        if self.bias:
+            self.params["b"].fill(0)
+
+    def _check_input(self, x: Any) -> np.ndarray:
+        x = np.asarray(x, dtype=self.params["W"].dtype)
+        if x.ndim != 2 or x.shape[1] != self.in_features:
+            raise ShapeError(f"{self!r}: x must have shape (N, {self.in_features}), got {x.shape}")
+        return x
+
+    def _check_dout(self, dout: Any) -> np.ndarray:
+        """dout as an array of shape (N, out_features), N from the last forward."""
+        self._require_forward(self._x)
+        dout = np.asarray(dout, dtype=self.params["W"].dtype)
+        shape = (self._x.shape[0], self.out_features)
+        if dout.shape != shape:
+            raise ShapeError(f"{self!r}.backward: dout must have shape {shape}, got {dout.shape}")
+        return dout
+
+    def get_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {
+            "in_features": self.in_features,
+            "out_features": self.out_features,
+            **self._extra_config(),
+        }
+        config["bias"] = self.bias
+        if isinstance(self.init, str):
+            config["init"] = self.init
+        config["dtype"] = self.params["W"].dtype.name
+        return config
+
+    def _extra_config(self) -> dict[str, Any]:
+        return {}
+
+
+class Linear(Affine):
     """Fully connected layer: every output is a weighted sum of every input plus a bias.
 
     Forward:  y = x @ W + b
@@ -48,52 +145,16 @@ class Linear(Layer):
         dtype: Any = "float32",
         seed: Seed = None,
     ) -> None:
-        super().__init__()
-        self.in_features = positive_int(in_features, "in_features")
-        self.out_features = positive_int(out_features, "out_features")
-        if not isinstance(bias, bool):
-            raise ConfigError(f"bias must be True or False, got {bias!r}")
-        self.bias = bias
-        if not callable(init):
-            INITIALIZERS.get(init)  # fail now, naming the valid initialisers
-        self.init = init
-        dtype = as_dtype(dtype)
-        self.params["W"] = np.empty((self.in_features, self.out_features), dtype)
-        if bias:
-            self.params["b"] = np.zeros(self.out_features, dtype)
-        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
-        self._x: np.ndarray | None = None
-        self.reset_parameters(seed)
-
-    @property
-    def W(self) -> np.ndarray:
-        return self.params["W"]
-
-    @property
-    def b(self) -> np.ndarray | None:
-        return self.params.get("b")
-
-    @property
-    def dW(self) -> np.ndarray:
-        return self.grads["W"]
-
-    @property
-    def db(self) -> np.ndarray | None:
-        return self.grads.get("b")
-
-    @property
-    def input_features(self) -> int:
-        return self.in_features
-
-    def output_features(self, in_features: int | None) -> int:
-        return self.out_features
-
-    def reset_parameters(self, seed: Seed = None) -> None:
-        rng = as_generator(seed)
-        W = self.params["W"]
-        W[...] = initialize(self.init, rng, W.shape, self.in_features, self.out_features, W.dtype)
-        if self.bias:
-            self.params["b"].fill(0)
+        super().__init__(
+            in_features,
+            out_features,
+            (in_features, out_features),
+            (out_features,),
+            bias,
+            init,
+            dtype,
+            seed,
+        )
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         W = self.params["W"]
@@ -108,14 +169,8 @@ class Linear(Layer):
         return y
 
     def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
-        self._require_forward(self._x)
+        dout = self._check_dout(dout)
         x, W = self._x, self.params["W"]
-        dout = np.asarray(dout, dtype=W.dtype)
-        if dout.shape != (x.shape[0], self.out_features):
-            raise ShapeError(
-                f"{self!r}.backward: dout must have shape {(x.shape[0], self.out_features)}, "
-                f"got {dout.shape}"
-            )
         np.matmul(x.T, dout, out=self.grads["W"])
         if self.bias:
             np.sum(dout, axis=0, out=self.grads["b"])
@@ -124,17 +179,6 @@ class Linear(Layer):
         dx = self._buffer("dx", x.shape, W.dtype)
         np.matmul(dout, W.T, out=dx)
         return dx
-
-    def get_config(self) -> dict[str, Any]:
-        config: dict[str, Any] = {
-            "in_features": self.in_features,
-            "out_features": self.out_features,
-            "bias": self.bias,
-        }
-        if isinstance(self.init, str):
-            config["init"] = self.init
-        config["dtype"] = self.params["W"].dtype.name
-        return config
 
     def __repr__(self) -> str:
         extra = "" if self.bias else ", bias=False"

@@ -102,30 +102,24 @@ class SumSquaredError(Loss):
         sq = self._buffer("sq", pred.shape, pred.dtype)
         np.square(diff, out=sq)
         self._pred, self._diff = pred, diff
-        return float(sq.sum())
+        total = float(sq.sum())
+        return total if self.reduction == "sum" else total / pred.size
 
     def _backward(self, grad: np.ndarray) -> None:
-        np.multiply(self._diff, 2.0, out=grad)
+        # 2.0 * (pred - y), the notes' expression, scaled by 1/(N·D) for the mean.
+        scale = 2.0 if self.reduction == "sum" else 2.0 / grad.size
+        np.multiply(self._diff, scale, out=grad)
 
 
 @LOSSES.register("mse", "mean_squared_error")
-class MeanSquaredError(Loss):
+class MeanSquaredError(SumSquaredError):
     """Mean squared error over every element (N·D of them).
 
     Forward:  L = (1 / (N·D)) Σ (pred - y)²
     Backward: dL/dpred = 2 (pred - y) / (N·D)
     """
 
-    def _forward(self, pred: np.ndarray, target: np.ndarray) -> float:
-        diff = self._buffer("diff", pred.shape, pred.dtype)
-        np.subtract(pred, target, out=diff)
-        sq = self._buffer("sq", pred.shape, pred.dtype)
-        np.square(diff, out=sq)
-        self._pred, self._diff = pred, diff
-        return float(sq.sum()) / pred.size
-
-    def _backward(self, grad: np.ndarray) -> None:
-        np.multiply(self._diff, 2.0 / grad.size, out=grad)
+    reduction = "mean"
 
 
 @LOSSES.register("huber", "smooth_l1")

@@ -6,13 +6,13 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import as_dtype, positive_int
-from .errors import ConfigError, ShapeError
-from .initializers import DEFAULT_INIT, INITIALIZERS, Seed, as_generator, initialize
-from .layer import Layer
+from ._checks import positive_int
+from .errors import ConfigError
+from .initializers import DEFAULT_INIT, Seed
+from .linear import Affine
 
 
-class Maxout(Layer):
+class Maxout(Affine):
     """Maxout: each unit is the largest of ``pieces`` affine functions of the input.
 
     Forward:  z[n, m, k] = x[n] @ W[:, m, k] + b[m, k]
@@ -42,55 +42,25 @@ class Maxout(Layer):
         dtype: Any = "float32",
         seed: Seed = None,
     ) -> None:
-        super().__init__()
-        self.in_features = positive_int(in_features, "in_features")
-        self.out_features = positive_int(out_features, "out_features")
         self.pieces = positive_int(pieces, "pieces")
         if self.pieces < 2:
             raise ConfigError(f"pieces must be at least 2, got {pieces!r}")
-        if not isinstance(bias, bool):
-            raise ConfigError(f"bias must be True or False, got {bias!r}")
-        self.bias = bias
-        if not callable(init):
-            INITIALIZERS.get(init)
-        self.init = init
-        dtype = as_dtype(dtype)
-        shape = (self.in_features, self.out_features, self.pieces)
-        self.params["W"] = np.empty(shape, dtype)
-        if bias:
-            self.params["b"] = np.zeros((self.out_features, self.pieces), dtype)
-        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
-        self._x: np.ndarray | None = None
+        out_features = positive_int(out_features, "out_features")
+        super().__init__(
+            in_features,
+            out_features,
+            (in_features, out_features, self.pieces),
+            (out_features, self.pieces),
+            bias,
+            init,
+            dtype,
+            seed,
+        )
         self._winner: np.ndarray | None = None
-        self.reset_parameters(seed)
-
-    @property
-    def W(self) -> np.ndarray:
-        return self.params["W"]
-
-    @property
-    def b(self) -> np.ndarray | None:
-        return self.params.get("b")
-
-    @property
-    def input_features(self) -> int:
-        return self.in_features
-
-    def output_features(self, in_features: int | None) -> int:
-        return self.out_features
-
-    def reset_parameters(self, seed: Seed = None) -> None:
-        rng = as_generator(seed)
-        W = self.params["W"]
-        W[...] = initialize(self.init, rng, W.shape, self.in_features, self.out_features, W.dtype)
-        if self.bias:
-            self.params["b"].fill(0)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         W = self.params["W"]
-        x = np.asarray(x, dtype=W.dtype)
-        if x.ndim != 2 or x.shape[1] != self.in_features:
-            raise ShapeError(f"{self!r}: x must have shape (N, {self.in_features}), got {x.shape}")
+        x = self._check_input(x)
         n, m, k = x.shape[0], self.out_features, self.pieces
         z = self._buffer("z", (n, m * k), W.dtype)
         np.matmul(x, W.reshape(self.in_features, m * k), out=z)
@@ -105,12 +75,9 @@ class Maxout(Layer):
         return y
 
     def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
-        self._require_forward(self._x)
+        dout = self._check_dout(dout)
         x, W, winner = self._x, self.params["W"], self._winner
         n, m, k = x.shape[0], self.out_features, self.pieces
-        dout = np.asarray(dout, dtype=W.dtype)
-        if dout.shape != (n, m):
-            raise ShapeError(f"{self!r}.backward: dout must have shape {(n, m)}, got {dout.shape}")
         dz = self._buffer("dz", (n, m, k), W.dtype)
         dz.fill(0)
         np.put_along_axis(dz, winner[..., None], dout[..., None], axis=2)
@@ -124,17 +91,8 @@ class Maxout(Layer):
         np.matmul(dz2, W.reshape(self.in_features, m * k).T, out=dx)
         return dx
 
-    def get_config(self) -> dict[str, Any]:
-        config: dict[str, Any] = {
-            "in_features": self.in_features,
-            "out_features": self.out_features,
-            "pieces": self.pieces,
-            "bias": self.bias,
-        }
-        if isinstance(self.init, str):
-            config["init"] = self.init
-        config["dtype"] = self.params["W"].dtype.name
-        return config
+    def _extra_config(self) -> dict[str, Any]:
+        return {"pieces": self.pieces}
 
     def __repr__(self) -> str:
         extra = "" if self.bias else ", bias=False"

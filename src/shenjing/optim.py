@@ -239,11 +239,7 @@ class RMSprop(Optimizer):
         np.multiply(g, g, out=tmp)
         tmp *= 1 - self.alpha
         s += tmp
-        np.sqrt(s, out=tmp)  # p -= lr g / (√s + eps)
-        tmp += self.eps
-        np.divide(g, tmp, out=tmp)
-        tmp *= self.lr
-        p -= tmp
+        _scaled_step(p, g, s, tmp, self.lr, self.eps)
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -278,14 +274,21 @@ class AdaGrad(Optimizer):
         s, tmp = state["sum_sq"], state["scratch"]
         np.multiply(g, g, out=tmp)  # s = s + g²
         s += tmp
-        np.sqrt(s, out=tmp)  # p -= lr g / (√s + eps)
-        tmp += self.eps
-        np.divide(g, tmp, out=tmp)
-        tmp *= self.lr
-        p -= tmp
+        _scaled_step(p, g, s, tmp, self.lr, self.eps)
 
     def get_config(self) -> dict[str, Any]:
         return {"lr": self.lr, "eps": self.eps, "weight_decay": self.weight_decay}
+
+
+def _scaled_step(
+    p: np.ndarray, g: np.ndarray, s: np.ndarray, tmp: np.ndarray, lr: float, eps: float
+) -> None:
+    """p -= lr · g / (√s + eps), the update RMSprop and AdaGrad share, through ``tmp``."""
+    np.sqrt(s, out=tmp)
+    tmp += eps
+    np.divide(g, tmp, out=tmp)
+    tmp *= lr
+    p -= tmp
 
 
 def get(optimizer: str | Optimizer | type[Optimizer], **kwargs: Any) -> Optimizer:
