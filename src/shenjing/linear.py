@@ -1,4 +1,4 @@
-"""The fully connected (affine) layer."""
+"""The fully connected (affine) layer, and the base it shares with Maxout."""
 
 from __future__ import annotations
 
@@ -158,9 +158,7 @@ class Linear(Affine):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         W = self.params["W"]
-        x = np.asarray(x, dtype=W.dtype)
-        if x.ndim != 2 or x.shape[1] != self.in_features:
-            raise ShapeError(f"{self!r}: x must have shape (N, {self.in_features}), got {x.shape}")
+        x = self._check_input(x)
         y = self._buffer("y", (x.shape[0], self.out_features), W.dtype)
         np.matmul(x, W, out=y)
         if self.bias:
