@@ -237,8 +237,12 @@ class Sequential(Layer):
         return evaluate_batches(self, loss, x, target, make_metrics(metrics, loss), batch_size)
 
     # -- training -------------------------------------------------------------------
-    def fit(self, x: Any, y: Any, **kwargs: Any):
-        """Train the network; see :func:`shenjing.train.fit` for every argument."""
+    def fit(self, x: Any, y: Any, **kwargs: Any) -> Any:
+        """Train the network in place and return a :class:`~shenjing.History`.
+
+        ``net.fit(x, y, loss=..., optimizer=..., epochs=..., batch_size=..., ...)`` is
+        :func:`shenjing.train.fit` with this network; see it for every argument.
+        """
         from .train import fit
 
         return fit(self, x, y, **kwargs)
@@ -266,8 +270,7 @@ class Sequential(Layer):
         return {"layers": len(self.layers)}
 
     def __repr__(self) -> str:
-        inner = "\n".join(f"  ({i}): {layer!r}" for i, layer in enumerate(self.layers))
-        return f"Sequential(\n{inner}\n)"
+        return f"Sequential({', '.join(repr(layer) for layer in self.layers)})"
 
 
 def make_metrics(names: Iterable[str], loss: losses_mod.Loss) -> dict[str, metrics_mod.Metric]:
