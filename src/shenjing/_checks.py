@@ -59,6 +59,8 @@ def check_finite(arr: np.ndarray, name: str) -> None:
     with np.errstate(over="ignore", invalid="ignore"):
         if np.isfinite(arr.sum()):
             return
+    if arr.ndim == 0:
+        raise DataError(f"{name} must be finite, got {arr[()]}")
     bad = np.argwhere(~np.isfinite(arr))
     if bad.size == 0:
         return
@@ -70,10 +72,14 @@ def check_finite(arr: np.ndarray, name: str) -> None:
     )
 
 
-def check_rows(n_x: int, n_y: int, x_name: str = "x", y_name: str = "y") -> None:
-    if n_x != n_y:
+def check_rows(n_x: int, y: Any, x_name: str = "x", y_name: str = "y") -> None:
+    """Raise :class:`ShapeError` unless ``y`` has ``n_x`` rows (checked before its shape)."""
+    shape = np.shape(y)
+    if not shape:
+        raise ShapeError(f"{y_name} must be an array with one row per row of {x_name}")
+    if shape[0] != n_x:
         raise ShapeError(
-            f"{x_name} and {y_name} must have the same number of rows, got {n_x} and {n_y}"
+            f"{x_name} and {y_name} must have the same number of rows, got {n_x} and {shape[0]}"
         )
 
 

@@ -56,7 +56,11 @@ def log_softmax_parts(z: np.ndarray, shifted: np.ndarray) -> np.ndarray:
     Subtracting the row maximum makes the largest exponent e^0 = 1, so the sum can
     neither overflow nor be zero: log-sum-exp is finite for every finite input.
     """
-    np.subtract(z, z.max(axis=1, keepdims=True), out=shifted)
+    with np.errstate(over="ignore"):  # only when a row spans more than the float range
+        np.subtract(z, z.max(axis=1, keepdims=True), out=shifted)
+    # Such a row's -inf becomes the most negative float: e^x is 0 either way, and a
+    # one-hot target's 0 · shifted stays 0 instead of 0 · -inf = NaN.
+    np.maximum(shifted, -np.finfo(shifted.dtype).max, out=shifted)
     return np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 

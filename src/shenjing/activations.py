@@ -55,6 +55,8 @@ class Activation(Layer):
                 )
             x = x.astype(np.float64)
         y = self._buffer("y", x.shape, x.dtype)
+        if np.may_share_memory(x, y):  # act(act(x)): y would be overwritten while read
+            x = x.copy()
         self._forward(x, y)
         self._x, self._y = x, y
         return y

@@ -33,7 +33,7 @@ class History:
             summed over its batches for a "sum" loss, averaged for a "mean" loss),
             training metrics such as ``"accuracy"`` (running, over the epoch's batches),
             and ``"val_loss"``, ``"val_accuracy"``… on the validation data.
-        epochs_run: epochs completed.
+        epochs_run: epochs run (the last one may have been cut short by a callback).
         stopped_early: whether a callback ended training before ``epochs``.
         best_epoch: the epoch :class:`EarlyStopping` kept, if any (0-based).
     """
@@ -125,6 +125,7 @@ class EarlyStopping(Callback):
         return value > self.best + self.min_delta
 
     def on_epoch_end(self, state: TrainState) -> None:
+        # Checked here, not at the start: another callback may add its own records.
         if self.monitor not in state.logs:
             raise ConfigError(
                 f"EarlyStopping monitors {self.monitor!r}, which fit does not record; "

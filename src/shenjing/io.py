@@ -1,11 +1,438 @@
-"""Placeholder: save/load are being written."""
+"""Saving and loading networks: a small, versioned file format without pickle.
+
+``sj.save(net, "xor.sj")`` writes one file and ``sj.load("xor.sj")`` rebuilds the network
+from it. Loading never imports or runs anything a file names: layer types come from a
+fixed table (:data:`LAYER_TYPES`), arrays are read with ``allow_pickle=False``, and a
+file that is missing, truncated, corrupted, too new or hostile raises
+:class:`~shenjing.ModelFileError` and nothing else.
+
+File format, version 1
+----------------------
+A ZIP archive whose members are all *stored* (compression method 0, no encryption).
+Weights are random-looking floats that deflate shrinks by a few percent at most; stored
+members keep saving and loading fast, let a reader take each array in place at its
+offset, and bound what a load reads by the size of the file. Its members are exactly:
+
+``shenjing.json`` (written first)
+    At most 16 MiB of UTF-8 JSON holding one object with exactly these keys::
+
+        {"format": "shenjing-model",   # identifies the file
+         "version": 1,                 # of this format; a reader refuses larger ones
+         "shenjing_version": "0.1.0",  # of the writer, for information only
+         "dtype": "float32",           # of every parameter: "float32" or "float64"
+         "layers": [                   # applied in this order; at least one
+             {"type": "Linear",        # a key of LAYER_TYPES (a class name)
+              "config": {"in_features": 2, "out_features": 8, "bias": true,
+                         "init": "xavier", "dtype": "float32"},
+              "params": {"W": {"shape": [2, 8], "dtype": "float32"},
+                         "b": {"shape": [8], "dtype": "float32"}}},
+             {"type": "ReLU", "config": {}, "params": {}}],
+         "metadata": {}}               # any JSON object the user saved
+
+    Each layer object has exactly the keys ``type``, ``config`` and ``params``; each
+    parameter object exactly ``shape`` (non-negative integers) and ``dtype`` (the
+    file's dtype). No object repeats a key, and NaN and ±Infinity appear nowhere.
+
+``params/<i>.<name>.npy`` (one per parameter, in the order of ``layers``)
+    The parameter ``name`` (``"W"``, ``"b"``) of layer ``i`` (from 0), in NumPy's
+    ``.npy`` format version 1.0 (https://numpy.org/neps/nep-0001-npy-format.html): the
+    magic ``b"\\x93NUMPY\\x01\\x00"``, a little-endian uint16 header length, an ASCII
+    header such as ``{'descr': '<f4', 'fortran_order': False, 'shape': (2, 8), }``
+    (``'<f4'`` for float32, ``'<f8'`` for float64, always little-endian and C order),
+    then exactly prod(shape) × itemsize bytes of data and nothing more.
+
+A reader rebuilds layer ``i`` as ``LAYER_TYPES[type](**config)``; the new layer's
+parameters must have exactly the declared names, shapes and dtype, and the stored values
+are copied into them bit for bit. The writer gives every member the timestamp
+1980-01-01 00:00, so one network always gives the same bytes.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
+import math
+import os
+import tempfile
+import types
+import zipfile
+from collections.abc import Callable, Mapping
+from typing import Any, BinaryIO
 
-def save(*args, **kwargs):
-    raise NotImplementedError
+import numpy as np
+
+from .activations import ACTIVATIONS
+from .errors import ConfigError, DTypeError, ModelFileError, ShenjingError
+from .layer import Layer
+from .linear import Linear
+from .maxout import Maxout
+from .sequential import Sequential
+
+FORMAT = "shenjing-model"
+VERSION = 1
+SUPPORTED_VERSIONS = (1,)
+
+#: The only classes a model file can name. A fixed table: a file cannot reach anything
+#: else by name ("os.system" is just an unknown layer type).
+LAYER_TYPES: Mapping[str, type[Layer]] = types.MappingProxyType(
+    {cls.__name__: cls for cls in (Linear, Maxout, *map(ACTIVATIONS.get, ACTIVATIONS.names()))}
+)
+
+_JSON_MEMBER = "shenjing.json"
+_JSON_MAX_BYTES = 16 * 2**20
+#: Room for a member's .npy magic and header (about 128 bytes here) on top of its data.
+_NPY_HEADER_MAX = 4096
+_NPY_DTYPES = {"float32": np.dtype("<f4"), "float64": np.dtype("<f8")}
+_JSON_TYPES = {dict: "an object", list: "an array", str: "a string", int: "an integer"}
+# What zipfile, json and NumPy raise on bytes they cannot parse (RecursionError is a
+# RuntimeError).
+_PARSE_ERRORS = (OSError, EOFError, ValueError, RuntimeError, OverflowError, NotImplementedError)
 
 
-def load(*args, **kwargs):
-    raise NotImplementedError
+def save(
+    net: Sequential | Layer,
+    path: str | os.PathLike[str],
+    *,
+    metadata: dict[str, Any] | None = None,
+) -> None:
+    """Write ``net`` to ``path`` in the format above, atomically.
+
+    The file is written beside ``path`` under a temporary name, flushed to disk and
+    renamed over ``path``: a reader sees the old file or the new one, never a part, and
+    if anything fails the old file is left untouched and the temporary one removed.
+
+    Args:
+        net: a :class:`~shenjing.Sequential` of layers from :data:`LAYER_TYPES`, or one
+            such layer (saved as a network of one layer).
+        path: the file to write (str or path-like); an existing file is replaced.
+        metadata: a JSON object kept with the model, e.g. ``{"epochs": 200}``; by
+            default ``net.metadata``. JSON's rules apply: tuples come back as lists
+            and keys as strings.
+
+    Raises:
+        ConfigError: a layer the format cannot store, or metadata that is not JSON
+            (NaN, inf, arbitrary objects). Nothing is written then.
+        DTypeError: ``net`` is not a layer, or its layers' dtypes differ.
+        ModelFileError: the folder of ``path`` does not exist, or ``path`` is a folder.
+        OSError: the write itself failed (disk full, no permission).
+
+    Example:
+        >>> sj.save(net, "xor.sj", metadata={"epochs": 200})
+        >>> sj.load("xor.sj").metadata
+        {'epochs': 200}
+    """
+    net = _as_network(net)
+    text = _document(net, net.metadata if metadata is None else metadata)
+    arrays = {
+        _member(i, name): value
+        for i, layer in enumerate(net.layers)
+        for name, value in layer.params.items()
+    }
+    _atomic_write(os.fspath(path), lambda f: _write_zip(f, text, arrays))
+
+
+def load(path: str | os.PathLike[str]) -> Sequential:
+    """Read a network written by :func:`save`; ``net.metadata`` holds its metadata.
+
+    Raises:
+        ModelFileError: for any file that is not a valid model file of a supported
+            version: missing, a folder, truncated, corrupted (every member's CRC-32 is
+            checked), hostile, or written by a newer shenjing. The cause is chained.
+    """
+    name = os.fspath(path)
+    try:
+        with open(name, "rb") as f, zipfile.ZipFile(f) as zf:
+            return _read(zf, os.fstat(f.fileno()).st_size)
+    except ModelFileError as exc:
+        raise ModelFileError(f"{name}: {exc}") from exc.__cause__
+    except zipfile.BadZipFile as exc:
+        raise ModelFileError(f"{name}: not a model file, or corrupted: {exc}") from exc
+    except _PARSE_ERRORS as exc:
+        raise ModelFileError(f"{name}: cannot read model file: {exc}") from exc
+
+
+# -- writing ------------------------------------------------------------------------
+def _as_network(net: Any) -> Sequential:
+    if isinstance(net, Layer) and not isinstance(net, Sequential):
+        net = Sequential(net)
+    if not isinstance(net, Sequential):
+        raise DTypeError(f"net must be a Sequential or a layer, got {type(net).__name__}")
+    for i, layer in enumerate(net.layers):
+        kind = type(layer).__name__
+        if LAYER_TYPES.get(kind) is not type(layer):
+            raise ConfigError(
+                f"layer {i} is a {kind}, which a model file cannot store; "
+                f"it stores {', '.join(LAYER_TYPES)}"
+            )
+        # Not `layer.dtype not in (None, ...)`: a dtype equals None when it is float64.
+        if layer.dtype is not None and layer.dtype != net.dtype:
+            raise DTypeError(
+                f"layer {i} ({layer!r}) has {layer.dtype.name} parameters but the network "
+                f"{net.dtype.name}; convert it with net.astype(...) first"
+            )
+    return net
+
+
+def _document(net: Sequential, metadata: Any) -> bytes:
+    """The UTF-8 ``shenjing.json``; every check of a save happens here, before any write."""
+    from . import __version__
+
+    if not isinstance(metadata, dict):
+        raise ConfigError(f"metadata must be a dict, got {type(metadata).__name__}")
+    try:
+        json.dumps(metadata, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ConfigError(f"metadata must be JSON without NaN or inf: {exc}") from exc
+    layers = [
+        {
+            "type": type(layer).__name__,
+            "config": layer.get_config(),
+            "params": {
+                name: {"shape": list(value.shape), "dtype": value.dtype.name}
+                for name, value in layer.params.items()
+            },
+        }
+        for layer in net.layers
+    ]
+    document = {
+        "format": FORMAT,
+        "version": VERSION,
+        "shenjing_version": __version__,
+        "dtype": net.compute_dtype.name,
+        "layers": layers,
+        "metadata": metadata,
+    }
+    return json.dumps(document, allow_nan=False).encode("utf-8")
+
+
+def _member(index: int, name: str) -> str:
+    return f"params/{index}.{name}.npy"
+
+
+def _zip_info(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.external_attr = 0o644 << 16  # what unzip gives the extracted file
+    return info
+
+
+def _write_zip(f: BinaryIO, text: bytes, arrays: dict[str, np.ndarray]) -> None:
+    with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr(_zip_info(_JSON_MEMBER), text)
+        for name, value in arrays.items():
+            # Little-endian C order on every machine, as the format promises.
+            value = np.ascontiguousarray(value, dtype=value.dtype.newbyteorder("<"))
+            with zf.open(_zip_info(name), "w", force_zip64=value.nbytes > 2**30) as out:
+                np.lib.format.write_array(out, value, version=(1, 0), allow_pickle=False)
+
+
+def _atomic_write(path: str, write: Callable[[BinaryIO], None]) -> None:
+    target = os.path.abspath(path)
+    folder, name = os.path.split(target)
+    if not os.path.isdir(folder):
+        raise ModelFileError(f"cannot save to {path!r}: the folder {folder!r} does not exist")
+    if os.path.isdir(target):
+        raise ModelFileError(f"cannot save to {path!r}: it is a folder")
+    mode = _file_mode(target)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
+    # The rename is durable only once the folder's entry is on disk; not every system
+    # can open a folder (Windows cannot), hence best effort.
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def _file_mode(target: str) -> int:
+    """The permissions ``open(target, "wb")`` would leave (mkstemp's file is 0o600)."""
+    with contextlib.suppress(OSError):
+        return os.stat(target).st_mode & 0o777
+    umask = os.umask(0)  # the only way to read it; set straight back
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+# -- reading ------------------------------------------------------------------------
+def _read(zf: zipfile.ZipFile, file_size: int) -> Sequential:
+    names = zf.namelist()
+    if len(set(names)) != len(names):
+        # zipfile would quietly use the last of two members with one name.
+        raise ModelFileError("the archive has two members with the same name")
+    if _JSON_MEMBER not in names:
+        raise ModelFileError(f"not a model file: the archive has no {_JSON_MEMBER}")
+    doc = _read_document(_read_member(zf, _JSON_MEMBER, 0, _JSON_MAX_BYTES, file_size))
+    expected = {_JSON_MEMBER} | {
+        _member(i, name) for i, spec in enumerate(doc["layers"]) for name in spec["params"]
+    }
+    if set(names) != expected:
+        extra, missing = sorted(set(names) - expected), sorted(expected - set(names))
+        raise ModelFileError(f"unexpected members {extra[:5]}, missing members {missing[:5]}")
+    dtype = _NPY_DTYPES[doc["dtype"]]
+    layers = [_read_layer(zf, i, spec, dtype, file_size) for i, spec in enumerate(doc["layers"])]
+    try:
+        net = Sequential(layers)
+    except ShenjingError as exc:
+        raise ModelFileError(f"the layers do not fit together: {exc}") from exc
+    net.metadata = doc["metadata"]
+    return net
+
+
+def _read_member(zf: zipfile.ZipFile, name: str, low: int, high: int, file_size: int) -> bytes:
+    """A member's bytes, after checking its declared size lies in ``[low, high]``.
+
+    The check comes before reading so that a header claiming gigabytes (a zip bomb, or a
+    flipped bit) costs nothing; ``zf.read`` then checks the CRC-32.
+    """
+    info = zf.getinfo(name)
+    if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1:
+        raise ModelFileError(f"member {name} is compressed or encrypted; members are stored")
+    size, high = info.file_size, min(high, file_size)
+    if not low <= size <= high or info.compress_size != size:
+        raise ModelFileError(f"member {name} claims {size} bytes; expected {low} to {high}")
+    return zf.read(info)
+
+
+def _read_document(raw: bytes) -> dict[str, Any]:
+    try:
+        doc = json.loads(
+            raw.decode("utf-8"),
+            parse_constant=_finite_float,  # NaN, Infinity, -Infinity
+            parse_float=_finite_float,
+            object_pairs_hook=_unique_keys,
+        )
+    except (ValueError, RecursionError) as exc:
+        raise ModelFileError(f"{_JSON_MEMBER} is not valid UTF-8 JSON: {exc}") from exc
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise ModelFileError(f'not a model file: {_JSON_MEMBER} lacks "format": "{FORMAT}"')
+    version = doc.get("version")
+    if type(version) is not int or version not in SUPPORTED_VERSIONS:
+        raise ModelFileError(
+            f"format version {version!r} (from shenjing {doc.get('shenjing_version')!r}) "
+            f"is not supported; this shenjing reads versions {list(SUPPORTED_VERSIONS)}"
+        )
+    _check_fields(
+        doc,
+        _JSON_MEMBER,
+        format=str,
+        version=int,
+        shenjing_version=str,
+        dtype=str,
+        layers=list,
+        metadata=dict,
+    )
+    if doc["dtype"] not in _NPY_DTYPES:
+        raise ModelFileError(f'"dtype" must be "float32" or "float64", got {doc["dtype"]!r}')
+    if not doc["layers"]:
+        raise ModelFileError('"layers" is empty; a network has at least one layer')
+    for i, spec in enumerate(doc["layers"]):
+        _check_fields(spec, f"layers[{i}]", type=str, config=dict, params=dict)
+        for name, param in spec["params"].items():
+            where = f"layers[{i}].params.{name}"
+            _check_fields(param, where, shape=list, dtype=str)
+            shape = param["shape"]
+            if not all(type(n) is int and n >= 0 for n in shape):
+                raise ModelFileError(f"{where}.shape must hold integers >= 0, got {shape!r:.60}")
+            if param["dtype"] != doc["dtype"]:
+                raise ModelFileError(f"{where}.dtype is {param['dtype']!r}, not {doc['dtype']!r}")
+    return doc
+
+
+def _read_layer(
+    zf: zipfile.ZipFile, i: int, spec: dict[str, Any], dtype: np.dtype, file_size: int
+) -> Layer:
+    cls = LAYER_TYPES.get(spec["type"])
+    if cls is None:
+        known = ", ".join(LAYER_TYPES)
+        raise ModelFileError(f"layers[{i}]: unknown layer type {spec['type']!r}; known: {known}")
+    arrays = {
+        name: _read_array(zf, _member(i, name), tuple(param["shape"]), dtype, file_size)
+        for name, param in spec["params"].items()
+    }
+    # Linear and Maxout allocate in × out (× pieces) values from their config before
+    # their shapes can be compared with the file's. Bounding the product of the config's
+    # integers by the values the file really holds stops a few bytes of JSON from
+    # asking for gigabytes.
+    n_values = sum(a.size for a in arrays.values())
+    if math.prod(v for v in spec["config"].values() if type(v) is int) > max(n_values, 1):
+        raise ModelFileError(f"layers[{i}].config asks for more than the {n_values} values stored")
+    try:
+        layer = cls(**spec["config"])
+    except Exception as exc:  # whatever the config makes the constructor raise
+        raise ModelFileError(f"layers[{i}]: cannot build {cls.__name__}: {exc}") from exc
+    if set(layer.params) != set(arrays):
+        raise ModelFileError(
+            f"layers[{i}]: {layer!r} has parameters {sorted(layer.params)}, "
+            f"the file {sorted(arrays)}"
+        )
+    for name, value in arrays.items():
+        param = layer.params[name]
+        if param.shape != value.shape or param.dtype.name != value.dtype.name:
+            raise ModelFileError(
+                f"layers[{i}].params.{name}: {layer!r} needs {param.dtype.name} {param.shape}, "
+                f"the file holds {value.dtype.name} {value.shape}"
+            )
+        param[...] = value
+    return layer
+
+
+def _read_array(
+    zf: zipfile.ZipFile, name: str, shape: tuple[int, ...], dtype: np.dtype, file_size: int
+) -> np.ndarray:
+    nbytes = math.prod(shape) * dtype.itemsize
+    data = _read_member(zf, name, nbytes, nbytes + _NPY_HEADER_MAX, file_size)
+    f = io.BytesIO(data)
+    version = np.lib.format.read_magic(f)
+    if version != (1, 0):
+        raise ModelFileError(f"member {name} is .npy version {version}, expected (1, 0)")
+    # Compare the header with shenjing.json before read_array allocates what it claims.
+    header = np.lib.format.read_array_header_1_0(f)
+    if header != (shape, False, dtype):
+        raise ModelFileError(
+            f"member {name} holds (shape, fortran_order, dtype) {header}, "
+            f"expected {(shape, False, dtype)}"
+        )
+    if len(data) - f.tell() != nbytes:
+        raise ModelFileError(f"member {name} has {len(data) - f.tell()} data bytes, not {nbytes}")
+    f.seek(0)
+    return np.lib.format.read_array(f, allow_pickle=False)
+
+
+def _check_fields(obj: Any, where: str, **kinds: type) -> None:
+    """Check that ``obj`` is a JSON object with exactly the keys and value types given."""
+    if not isinstance(obj, dict):
+        raise ModelFileError(f"{where} must be a JSON object, got {type(obj).__name__}")
+    if obj.keys() != kinds.keys():
+        missing, extra = sorted(kinds.keys() - obj.keys()), sorted(obj.keys() - kinds.keys())
+        raise ModelFileError(f"{where}: missing keys {missing}, unexpected keys {extra[:5]}")
+    for key, kind in kinds.items():
+        value = obj[key]
+        if not isinstance(value, kind):  # bool is an int, but version is checked already
+            raise ModelFileError(f"{where}.{key} must be {_JSON_TYPES[kind]}, got {value!r:.60}")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is not a finite number")
+    return value
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Readers differ on which of two equal keys wins, so a file must not have any.
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise ValueError("an object repeats a key")
+    return obj

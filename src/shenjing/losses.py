@@ -223,10 +223,15 @@ class BinaryCrossEntropy(Loss):
         return t
 
     def _forward(self, pred: np.ndarray, target: np.ndarray) -> float:
-        sp = self._buffer("sp", pred.shape, pred.dtype)
-        _stable.softplus(pred, out=sp)
+        # Element by element, as max(z, 0) - y z + log1p(e^-|z|): the first two terms
+        # cancel exactly for a confident right answer, where summing softplus(z) and
+        # y z separately would subtract two large sums (and overflow for huge z).
+        loss = self._buffer("elementwise", pred.shape, pred.dtype)
+        np.multiply(target, pred, out=loss)
+        np.subtract(np.maximum(pred, 0), loss, out=loss)
+        loss += np.log1p(np.exp(-np.abs(pred)))
         self._pred, self._target = pred, target
-        return float(sp.sum() - np.vdot(target, pred)) / pred.size
+        return float(loss.sum()) / pred.size
 
     def _backward(self, grad: np.ndarray) -> None:
         _stable.sigmoid(self._pred, out=grad)

@@ -35,8 +35,11 @@ class Optimizer:
 
     def step(self, model: Any) -> None:
         """Apply one update to every parameter of ``model`` (a network or a layer)."""
-        for param in model.parameters():
-            state = self._state_for(param)
+        params = model.parameters()
+        # Every parameter's state is checked before any is updated: a refused step
+        # leaves the whole network as it was.
+        states = [self._state_for(param) for param in params]
+        for param, state in zip(params, states, strict=True):
             self._update(param.value, self._decayed_grad(param, state), state)
 
     def reset(self) -> None:
@@ -66,7 +69,9 @@ class Optimizer:
         if not self.weight_decay:
             return param.grad
         # g = grad + weight_decay * p, in a buffer so the layer's gradient is untouched
-        g = state.setdefault("decayed", np.empty_like(param.value))
+        g = state.get("decayed")
+        if g is None:  # allocated once (setdefault would build a new array every step)
+            g = state["decayed"] = np.empty_like(param.value)
         np.multiply(param.value, self.weight_decay, out=g)
         g += param.grad
         return g

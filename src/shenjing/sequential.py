@@ -10,7 +10,7 @@ import numpy as np
 from . import _stable
 from . import losses as losses_mod
 from . import metrics as metrics_mod
-from ._checks import as_dtype, as_float_array, check_finite, positive_int
+from ._checks import as_dtype, as_float_array, check_finite, check_rows, positive_int
 from .errors import ConfigError, DTypeError, ShapeError, StateError
 from .initializers import Seed, as_generator
 from .layer import Layer, Parameter
@@ -112,12 +112,17 @@ class Sequential(Layer):
         return width
 
     @property
-    def dtype(self) -> np.dtype:
-        """The parameters' dtype (float64 for a network without parameters)."""
+    def dtype(self) -> np.dtype | None:
+        """The parameters' dtype, or ``None`` for a network without parameters."""
         for layer in self.layers:
             if layer.dtype is not None:
                 return layer.dtype
-        return np.dtype(np.float64)
+        return None
+
+    @property
+    def compute_dtype(self) -> np.dtype:
+        """The dtype inputs are converted to: the parameters', else float64."""
+        return self.dtype or np.dtype(np.float64)
 
     def parameters(self) -> list[Parameter]:
         """Every parameter as ``Parameter(name, value, grad)``, named ``"<index>.<key>"``."""
@@ -164,17 +169,19 @@ class Sequential(Layer):
         With ``need_dx=False`` the layers in front of the first parametrised layer are
         skipped and that layer computes no input gradient.
         """
-        dout = np.asarray(dout, dtype=self.dtype)
+        dout = np.asarray(dout, dtype=self.compute_dtype)
         if need_dx:
             first = 0
         else:
-            first = next((i for i, lay in enumerate(self.layers) if lay.params), len(self.layers))
+            first = next(
+                (i for i, lay in enumerate(self.layers) if lay.parameters()), len(self.layers)
+            )
         for i in range(len(self.layers) - 1, first - 1, -1):
             dout = self.layers[i].backward(dout, need_dx=need_dx or i > first)
         return dout if need_dx else None
 
     def _check_input(self, x: Any, name: str = "x") -> np.ndarray:
-        x = as_float_array(x, name, self.dtype, ndim=2)
+        x = as_float_array(x, name, self.compute_dtype, ndim=2)
         width = self.input_features
         if width is not None and x.shape[1] != width:
             raise ShapeError(f"{name} must have shape (N, {width}) for this network, got {x.shape}")
@@ -189,7 +196,7 @@ class Sequential(Layer):
         """
         x = self._check_input(x)
         size = positive_int(batch_size, "batch_size", allow_none=True) or PREDICT_BATCH
-        out = np.empty((x.shape[0], self.output_features(x.shape[1])), self.dtype)
+        out = np.empty((x.shape[0], self.output_features(x.shape[1])), self.compute_dtype)
         for start in range(0, x.shape[0], size):
             out[start : start + size] = self._forward(x[start : start + size])
         return out
@@ -233,7 +240,10 @@ class Sequential(Layer):
             loss = self.loss
         loss = losses_mod.get(loss)
         x = self._check_input(x)
-        target = loss.prepare_target(y, (x.shape[0], self.output_features(x.shape[1])), self.dtype)
+        check_rows(x.shape[0], y)
+        target = loss.prepare_target(
+            y, (x.shape[0], self.output_features(x.shape[1])), self.compute_dtype
+        )
         return evaluate_batches(self, loss, x, target, make_metrics(metrics, loss), batch_size)
 
     # -- training -------------------------------------------------------------------
@@ -260,10 +270,13 @@ class Sequential(Layer):
         cols = [max(len(r[c]) for r in [head, *rows]) for c in range(4)]
         fmt = f"{{:<{cols[0]}}}  {{:<{cols[1]}}}  {{:<{cols[2]}}}  {{:>{cols[3]}}}"
         rule = "-" * (sum(cols) + 6)
-        lines = [f"Sequential ({self.dtype.name})", rule, fmt.format(*head), rule]
+        lines = [f"Sequential ({self.compute_dtype.name})", rule, fmt.format(*head), rule]
         lines += [fmt.format(*r) for r in rows]
         total = self.num_parameters()
-        lines += [rule, f"Total parameters: {total:,} ({total * self.dtype.itemsize:,} bytes)"]
+        lines += [
+            rule,
+            f"Total parameters: {total:,} ({total * self.compute_dtype.itemsize:,} bytes)",
+        ]
         return "\n".join(lines)
 
     def get_config(self) -> dict[str, Any]:

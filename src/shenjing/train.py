@@ -21,7 +21,7 @@ import numpy as np
 
 from . import losses as losses_mod
 from . import optim as optim_mod
-from ._checks import number, positive_int
+from ._checks import check_rows, number, positive_int
 from .callbacks import HOOKS, History, TrainState
 from .errors import ConfigError, DivergenceError, ShapeError
 from .initializers import Seed, as_generator
@@ -86,8 +86,9 @@ def fit(
     callbacks = _check_callbacks(callbacks)
 
     X = net._check_input(x, "x")
+    check_rows(X.shape[0], y)
     width = net.output_features(X.shape[1])
-    T = loss_fn.prepare_target(y, (X.shape[0], width), net.dtype)
+    T = loss_fn.prepare_target(y, (X.shape[0], width), net.compute_dtype)
     val = None
     if validation_data is not None:
         val = _check_validation(net, loss_fn, validation_data, width)
@@ -96,16 +97,13 @@ def fit(
     n = X.shape[0]
     batch = n if batch_size is None else min(positive_int(batch_size, "batch_size"), n)
 
+    batches = _Batches(X, T, batch, shuffle, rng)
     train_metrics = make_metrics(metrics, loss_fn)
     val_metrics = make_metrics(metrics, loss_fn)
     history = History()
     state = TrainState(net=net, optimizer=opt, loss_fn=loss_fn, history=history)
-    bar = _progress_bar(progress, epochs * math.ceil(n / batch))
+    bar = _progress_bar(progress, epochs * len(batches))
     net.loss = loss_fn
-    # Gathering shuffled rows into these two buffers makes a step allocate nothing.
-    if shuffle and batch < n:
-        x_buf = np.empty((batch, X.shape[1]), X.dtype)
-        t_buf = np.empty((batch, *T.shape[1:]), T.dtype)
 
     _call(callbacks, "on_train_begin", state)
     # Overflow inside a step surfaces as a non-finite loss, which raises DivergenceError
@@ -113,39 +111,32 @@ def fit(
     try:
         with np.errstate(over="ignore", invalid="ignore"):
             for epoch in range(epochs):
-                state.epoch, state.logs = epoch, {}
+                state.epoch = epoch
                 _call(callbacks, "on_epoch_begin", state)
                 for m in train_metrics.values():
                     m.reset()
-                epoch_total, seen = 0.0, 0
-                order = rng.permutation(n) if shuffle and batch < n else None
-                for b, start in enumerate(range(0, n, batch)):
-                    stop = min(start + batch, n)
-                    if order is None:
-                        xb, tb = X[start:stop], T[start:stop]
-                    else:
-                        rows = order[start:stop]
-                        xb = np.take(X, rows, axis=0, out=x_buf[: stop - start], mode="clip")
-                        tb = np.take(T, rows, axis=0, out=t_buf[: stop - start], mode="clip")
+                total, seen = 0.0, 0  # for the epoch's loss
+                for b, (xb, tb) in enumerate(batches.epoch()):
+                    # One step: the notes' loop body.
                     pred = net._forward(xb)
                     value = loss_fn._forward(pred, tb)
                     if not math.isfinite(value):
                         raise _diverged(value, state, b, opt)
-                    history.loss.append(value)
-                    epoch_total += value if loss_fn.reduction == "sum" else value * (stop - start)
-                    seen += stop - start
                     for m in train_metrics.values():
                         m.update(pred, tb)
                     net.backward(loss_fn.backward(), need_dx=False)
                     opt.step(net)
-                    state.batch, state.step_loss = b, value
-                    state.step += 1
+
+                    history.loss.append(value)
+                    total += value if loss_fn.reduction == "sum" else value * len(xb)
+                    seen += len(xb)
+                    state.batch, state.step_loss, state.step = b, value, state.step + 1
                     if bar is not None:
                         bar.update(1)
                     _call(callbacks, "on_step_end", state)
                     if state.stop:
                         break
-                logs = {"loss": epoch_total if loss_fn.reduction == "sum" else epoch_total / seen}
+                logs = {"loss": total if loss_fn.reduction == "sum" else total / seen}
                 logs.update({name: m.result() for name, m in train_metrics.items()})
                 if val is not None:
                     result = evaluate_batches(net, loss_fn, val[0], val[1], val_metrics, batch)
@@ -158,13 +149,47 @@ def fit(
                     bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()}, refresh=False)
                 _call(callbacks, "on_epoch_end", state)
                 if state.stop:
-                    history.stopped_early = epoch + 1 < epochs
+                    history.stopped_early = epoch + 1 < epochs or seen < n
                     break
     finally:
         if bar is not None:
             bar.close()
     _call(callbacks, "on_train_end", state)
     return history
+
+
+class _Batches:
+    """The mini-batches of an epoch, in order or in a fresh seeded shuffle.
+
+    In order, a batch is a view of the data (no copy). Shuffled, its rows are gathered
+    into two buffers allocated once per ``fit``, so a step allocates nothing; the short
+    last batch uses their leading rows.
+    """
+
+    def __init__(self, X, T, batch: int, shuffle: bool, rng: np.random.Generator) -> None:
+        self.X, self.T, self.batch, self.rng = X, T, batch, rng
+        # A full batch is the same whatever the order: nothing to shuffle.
+        self.shuffle = shuffle and batch < len(X)
+        if self.shuffle:
+            self.x_buf = np.empty((batch, *X.shape[1:]), X.dtype)
+            self.t_buf = np.empty((batch, *T.shape[1:]), T.dtype)
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.X) / self.batch)
+
+    def epoch(self):
+        n, batch = len(self.X), self.batch
+        order = self.rng.permutation(n) if self.shuffle else None
+        for start in range(0, n, batch):
+            stop = min(start + batch, n)
+            if order is None:
+                yield self.X[start:stop], self.T[start:stop]
+            else:
+                rows, m = order[start:stop], stop - start
+                # mode="clip" lets take write straight into out (rows are valid anyway).
+                xb = np.take(self.X, rows, axis=0, out=self.x_buf[:m], mode="clip")
+                tb = np.take(self.T, rows, axis=0, out=self.t_buf[:m], mode="clip")
+                yield xb, tb
 
 
 def _check_callbacks(callbacks: Sequence[Any]) -> list[Any]:
@@ -188,7 +213,8 @@ def _check_validation(net, loss_fn, validation_data, width):
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
         raise ConfigError("validation_data must be a pair (x_val, y_val)")
     xv = net._check_input(validation_data[0], "x_val")
-    tv = loss_fn.prepare_target(validation_data[1], (xv.shape[0], width), net.dtype)
+    check_rows(xv.shape[0], validation_data[1], "x_val", "y_val")
+    tv = loss_fn.prepare_target(validation_data[1], (xv.shape[0], width), net.compute_dtype)
     return xv, tv
 
 
@@ -209,11 +235,16 @@ def _split(X: np.ndarray, T: np.ndarray, fraction: float, rng: np.random.Generat
 
 
 def _diverged(value: float, state: TrainState, batch: int, opt: Any) -> DivergenceError:
+    kept = f"the weights of step {state.step}" if state.step else "its initial weights"
+    if all(np.isfinite(p.value).all() for p in state.net.parameters()):
+        outcome = f"so the network keeps {kept}"
+    else:  # rare: the previous update overflowed while its loss was still finite
+        outcome = f"but the network's weights ({kept}) already hold inf or NaN"
     err = DivergenceError(
         f"the loss became {value} at step {state.step + 1} (epoch {state.epoch + 1}, "
-        f"batch {batch + 1}); training stopped before that step's update, so the network "
-        f"keeps the weights of step {state.step}. Try a smaller learning rate "
-        f"(now {getattr(opt, 'lr', '?')}), or check the data's scale."
+        f"batch {batch + 1}); training stopped before that step's update, {outcome}. "
+        f"Try a smaller learning rate (now {getattr(opt, 'lr', '?')}), or check the "
+        "data's scale."
     )
     err.history = state.history
     err.step = state.step
