@@ -145,10 +145,6 @@ def test_invalid_inputs(inputs, error, match):
         sj.Neuron([1.0, 2.0]).forward(inputs)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: check_finite misses NaN/inf in a 0-d array (np.argwhere gives shape (1, 0))",
-)
 @pytest.mark.parametrize("bias", [np.inf, np.nan])
 def test_non_finite_bias_is_refused(bias):
     with pytest.raises(sj.DataError, match="bias"):
