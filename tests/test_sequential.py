@@ -385,8 +385,8 @@ def test_a_smaller_batch_between_two_full_ones_reuses_buffers_correctly(rng):
 def test_mismatched_widths_name_both_layers():
     with pytest.raises(
         sj.ShapeError,
-        match=r"layer 2 \(Linear\(31 -> 1\)\) expects 31 input features, but layer 1 "
-        r"\(ReLU\(\)\) gives 30",
+        match=r"layer 2 \(Linear\(31 -> 1\)\) expects 31 input features, but layer 0 "
+        r"\(Linear\(2 -> 30\)\) gives 30",
     ):
         sj.Sequential(sj.Linear(2, 30), sj.ReLU(), sj.Linear(31, 1))
     with pytest.raises(sj.ShapeError, match=r"layer 1 \(Maxout\(4 -> 2, pieces=2\)\)"):
@@ -454,3 +454,10 @@ def test_dout_of_the_wrong_shape(rng):
 def test_invalid_batch_size(batch_size, rng):
     with pytest.raises(sj.ConfigError, match="batch_size must be a positive integer or None"):
         small_net().predict(rng.standard_normal((3, 2)), batch_size=batch_size)
+
+
+def test_values_too_large_for_float32_are_named_as_such():
+    net = sj.Sequential(sj.Linear(2, 2, seed=0))
+    with pytest.raises(sj.DataError, match=r"x holds values too large for float32.*1e\+308"):
+        net.forward([[1e308, 1.0]])  # finite in float64, inf once cast: no warning either
+    assert np.isfinite(net.astype("float64").forward([[1e308, 1.0]])).all()

@@ -27,12 +27,18 @@ def as_dtype(dtype: Any, name: str = "dtype") -> np.dtype:
 
 
 def as_float_array(
-    x: Any, name: str, dtype: np.dtype, ndim: int | tuple[int, ...] | None = None
+    x: Any,
+    name: str,
+    dtype: np.dtype,
+    ndim: int | tuple[int, ...] | None = None,
+    finite: bool = False,
 ) -> np.ndarray:
     """Return ``x`` as a C-contiguous array of ``dtype``, checking its kind and rank.
 
     Integers and booleans are converted (the notes' XOR data is integer); objects,
     strings and complex numbers are refused. No copy is made when ``x`` is already right.
+    With ``finite=True``, NaN and inf are refused too, and so are values that become
+    inf in a narrower dtype (1e308 in float32), with a message saying so.
     """
     try:
         arr = np.asarray(x)
@@ -47,7 +53,21 @@ def as_float_array(
             raise ShapeError(f"{name} must be {want}, got shape {arr.shape}")
     if arr.size == 0:
         raise DataError(f"{name} is empty (shape {arr.shape}); expected at least one value")
-    return np.asarray(arr, dtype=dtype, order="C")
+    if not finite:
+        return np.asarray(arr, dtype=dtype, order="C")
+    check_finite(arr, name)
+    with np.errstate(over="ignore"):  # reported below, with a clearer message
+        out = np.asarray(arr, dtype=dtype, order="C")
+    if out is not arr and out.dtype.itemsize < arr.dtype.itemsize:
+        try:
+            check_finite(out, name)
+        except DataError:
+            big = np.abs(arr).max()
+            raise DataError(
+                f"{name} holds values too large for {dtype.name} (largest magnitude {big:g}, "
+                f"limit {np.finfo(dtype).max:g}); rescale the data or use float64"
+            ) from None
+    return out
 
 
 def check_finite(arr: np.ndarray, name: str) -> None:

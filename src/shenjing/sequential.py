@@ -10,7 +10,7 @@ import numpy as np
 from . import _stable
 from . import losses as losses_mod
 from . import metrics as metrics_mod
-from ._checks import as_dtype, as_float_array, check_finite, check_rows, positive_int
+from ._checks import as_dtype, as_float_array, check_rows, positive_int
 from .errors import ConfigError, DTypeError, ShapeError, StateError
 from .initializers import Seed, as_generator
 from .layer import Layer, Parameter
@@ -70,14 +70,18 @@ class Sequential(Layer):
     # -- structure ------------------------------------------------------------------
     def _check_widths(self) -> None:
         width: int | None = None
+        source = 0  # the layer that set the current width (activations keep it)
         for i, layer in enumerate(self.layers):
             need = layer.input_features
             if need is not None and width is not None and need != width:
                 raise ShapeError(
                     f"layer {i} ({layer!r}) expects {need} input features, but layer "
-                    f"{i - 1} ({self.layers[i - 1]!r}) gives {width}"
+                    f"{source} ({self.layers[source]!r}) gives {width}"
                 )
-            width = layer.output_features(width)
+            new_width = layer.output_features(width)
+            if new_width != width or need is not None:
+                source = i
+            width = new_width
 
     def _check_dtypes(self) -> None:
         dtypes = {layer.dtype for layer in self.layers if layer.dtype is not None}
@@ -181,11 +185,10 @@ class Sequential(Layer):
         return dout if need_dx else None
 
     def _check_input(self, x: Any, name: str = "x") -> np.ndarray:
-        x = as_float_array(x, name, self.compute_dtype, ndim=2)
+        x = as_float_array(x, name, self.compute_dtype, ndim=2, finite=True)
         width = self.input_features
         if width is not None and x.shape[1] != width:
             raise ShapeError(f"{name} must have shape (N, {width}) for this network, got {x.shape}")
-        check_finite(x, name)
         return x
 
     # -- inference ----------------------------------------------------------------------
