@@ -116,7 +116,7 @@ class Touch:
 
 @pytest.fixture
 def model_file(tmp_path: pathlib.Path) -> pathlib.Path:
-    path = tmp_path / "model.sj"
+    path = tmp_path / "model.shj"
     sj.save(small_net(), path)
     return path
 
@@ -166,8 +166,8 @@ def test_round_trip_is_bit_exact(tmp_path, rng, case, dtype):
     # Random bit patterns: NaNs with payloads, infinities, -0.0 and subnormals included.
     for _, value, _ in net.parameters():
         value[...] = np.frombuffer(rng.bytes(value.nbytes), value.dtype).reshape(value.shape)
-    sj.save(net, tmp_path / "m.sj")
-    loaded = sj.load(tmp_path / "m.sj")
+    sj.save(net, tmp_path / "m.shj")
+    loaded = sj.load(tmp_path / "m.shj")
     assert_same_network(net, loaded)
     assert loaded.dtype == np.dtype(dtype)
     assert loaded.metadata == {} and loaded.loss is None
@@ -175,8 +175,8 @@ def test_round_trip_is_bit_exact(tmp_path, rng, case, dtype):
     # Ordinary weights, so that the predictions are numbers worth comparing.
     for _, value, _ in net.parameters():
         value[...] = rng.normal(size=value.shape)
-    sj.save(net, tmp_path / "m.sj")
-    loaded = sj.load(tmp_path / "m.sj")
+    sj.save(net, tmp_path / "m.shj")
+    loaded = sj.load(tmp_path / "m.shj")
     x = rng.normal(size=(7, 3))
     expected = net.predict(x)
     assert np.isfinite(expected).all()
@@ -185,26 +185,26 @@ def test_round_trip_is_bit_exact(tmp_path, rng, case, dtype):
 
 def test_network_of_activations_only_round_trips(tmp_path):
     net = sj.Sequential(sj.ReLU(), sj.ELU(alpha=0.5))
-    sj.save(net, tmp_path / "m.sj")
-    loaded = sj.load(tmp_path / "m.sj")
+    sj.save(net, tmp_path / "m.shj")
+    loaded = sj.load(tmp_path / "m.shj")
     assert_same_network(net, loaded)
     assert [layer.alpha for layer in loaded.layers[1:]] == [0.5]
 
 
 def test_a_single_layer_is_saved_as_a_network_of_one(tmp_path):
     layer = sj.Maxout(2, 3, pieces=3, seed=4)
-    sj.save(layer, tmp_path / "m.sj")
-    loaded = sj.load(tmp_path / "m.sj")
+    sj.save(layer, tmp_path / "m.shj")
+    loaded = sj.load(tmp_path / "m.shj")
     assert isinstance(loaded, sj.Sequential) and len(loaded) == 1
     assert_same_network(sj.Sequential(layer), loaded)
 
 
 def test_str_and_pathlike_paths(tmp_path):
     net = small_net()
-    sj.save(net, str(tmp_path / "a.sj"))
-    sj.save(net, tmp_path / "b.sj")
-    assert (tmp_path / "a.sj").read_bytes() == (tmp_path / "b.sj").read_bytes()
-    assert_same_network(net, sj.load(str(tmp_path / "b.sj")))
+    sj.save(net, str(tmp_path / "a.shj"))
+    sj.save(net, tmp_path / "b.shj")
+    assert (tmp_path / "a.shj").read_bytes() == (tmp_path / "b.shj").read_bytes()
+    assert_same_network(net, sj.load(str(tmp_path / "b.shj")))
 
 
 def test_metadata_round_trips(tmp_path):
@@ -217,10 +217,10 @@ def test_metadata_round_trips(tmp_path):
     }
     net = small_net()
     net.metadata = {"from": "net"}
-    sj.save(net, tmp_path / "given.sj", metadata=meta)
-    sj.save(net, tmp_path / "default.sj")
-    assert sj.load(tmp_path / "given.sj").metadata == meta
-    assert sj.load(tmp_path / "default.sj").metadata == {"from": "net"}
+    sj.save(net, tmp_path / "given.shj", metadata=meta)
+    sj.save(net, tmp_path / "default.shj")
+    assert sj.load(tmp_path / "given.shj").metadata == meta
+    assert sj.load(tmp_path / "default.shj").metadata == {"from": "net"}
     assert net.metadata == {"from": "net"}  # save does not change the network
 
 
@@ -231,8 +231,8 @@ def test_loaded_network_trains_like_the_original(tmp_path, rng):
         sj.Linear(3, 8, seed=0), sj.Tanh(), sj.Maxout(8, 4, pieces=2, seed=1), sj.Linear(4, 1)
     )
     net.fit(x, y, loss="mse", optimizer=sj.Adam(lr=0.01), epochs=2, seed=0)
-    sj.save(net, tmp_path / "m.sj")
-    copy = sj.load(tmp_path / "m.sj")
+    sj.save(net, tmp_path / "m.shj")
+    copy = sj.load(tmp_path / "m.shj")
     before = net.layers[0].W.copy()
     histories = [
         n.fit(
@@ -257,8 +257,8 @@ def test_loaded_network_trains_like_the_original(tmp_path, rng):
 
 def test_file_layout_matches_the_documentation(tmp_path):
     net = sj.Sequential(sj.Linear(2, 3, seed=0), sj.LeakyReLU(0.2), sj.Linear(3, 1, bias=False))
-    sj.save(net, tmp_path / "m.sj", metadata={"task": "xor"})
-    with zipfile.ZipFile(tmp_path / "m.sj") as zf:
+    sj.save(net, tmp_path / "m.shj", metadata={"task": "xor"})
+    with zipfile.ZipFile(tmp_path / "m.shj") as zf:
         infos = zf.infolist()
         assert [i.filename for i in infos] == [
             "shenjing.json",
@@ -315,9 +315,9 @@ def test_file_layout_matches_the_documentation(tmp_path):
 
 
 def test_same_network_gives_the_same_bytes(tmp_path):
-    sj.save(small_net(), tmp_path / "a.sj")
-    sj.save(small_net(), tmp_path / "b.sj")
-    assert (tmp_path / "a.sj").read_bytes() == (tmp_path / "b.sj").read_bytes()
+    sj.save(small_net(), tmp_path / "a.shj")
+    sj.save(small_net(), tmp_path / "b.shj")
+    assert (tmp_path / "a.shj").read_bytes() == (tmp_path / "b.shj").read_bytes()
 
 
 def test_big_endian_parameters_are_stored_little_endian(tmp_path):
@@ -326,10 +326,10 @@ def test_big_endian_parameters_are_stored_little_endian(tmp_path):
     for layer in net.layers:
         for name in layer.params:
             layer.params[name] = layer.params[name].astype(">f8")
-    sj.save(net, tmp_path / "m.sj")
-    with zipfile.ZipFile(tmp_path / "m.sj") as zf:
+    sj.save(net, tmp_path / "m.shj")
+    with zipfile.ZipFile(tmp_path / "m.shj") as zf:
         assert b"'descr': '<f8'" in zf.read("params/0.W.npy")
-    loaded = sj.load(tmp_path / "m.sj")
+    loaded = sj.load(tmp_path / "m.shj")
     for want, got in zip(expected, loaded.parameters(), strict=True):
         assert got.value.tobytes() == want.tobytes()
 
@@ -353,7 +353,7 @@ def test_big_endian_parameters_are_stored_little_endian(tmp_path):
 )
 def test_metadata_that_is_not_json_is_refused_before_writing(tmp_path, metadata):
     with pytest.raises(sj.ConfigError, match="metadata"):
-        sj.save(small_net(), tmp_path / "m.sj", metadata=metadata)
+        sj.save(small_net(), tmp_path / "m.shj", metadata=metadata)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -363,7 +363,7 @@ def test_circular_metadata_is_refused(tmp_path):
     net = small_net()
     net.metadata = meta
     with pytest.raises(sj.ConfigError, match="metadata"):
-        sj.save(net, tmp_path / "m.sj")
+        sj.save(net, tmp_path / "m.shj")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -372,7 +372,7 @@ def test_bad_metadata_leaves_an_existing_file_alone(model_file):
     with pytest.raises(sj.ConfigError, match="metadata"):
         sj.save(small_net("float64"), model_file, metadata={"x": float("nan")})
     assert model_file.read_bytes() == before
-    assert [p.name for p in model_file.parent.iterdir()] == ["model.sj"]
+    assert [p.name for p in model_file.parent.iterdir()] == ["model.shj"]
 
 
 class Linear(sj.Linear):
@@ -391,40 +391,40 @@ class Linear(sj.Linear):
 )
 def test_layers_outside_the_table_are_refused(tmp_path, make):
     with pytest.raises(sj.ConfigError, match="cannot store"):
-        sj.save(make(), tmp_path / "m.sj")
+        sj.save(make(), tmp_path / "m.shj")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_saving_something_else_is_a_type_error(tmp_path):
     with pytest.raises(sj.DTypeError, match="net"):
-        sj.save([sj.Linear(2, 2)], tmp_path / "m.sj")
+        sj.save([sj.Linear(2, 2)], tmp_path / "m.shj")
 
 
 def test_mixed_dtypes_are_refused(tmp_path):
     net = small_net()
     net.layers[2].astype("float64")
     with pytest.raises(sj.DTypeError, match="float64"):
-        sj.save(net, tmp_path / "m.sj")
+        sj.save(net, tmp_path / "m.shj")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_saving_into_a_missing_folder_is_refused(tmp_path):
     with pytest.raises(sj.ModelFileError, match="does not exist"):
-        sj.save(small_net(), tmp_path / "missing" / "m.sj")
+        sj.save(small_net(), tmp_path / "missing" / "m.shj")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_saving_onto_a_folder_is_refused(tmp_path):
-    (tmp_path / "m.sj").mkdir()
+    (tmp_path / "m.shj").mkdir()
     with pytest.raises(sj.ModelFileError, match="folder"):
-        sj.save(small_net(), tmp_path / "m.sj")
-    assert [p.name for p in tmp_path.iterdir()] == ["m.sj"]
+        sj.save(small_net(), tmp_path / "m.shj")
+    assert [p.name for p in tmp_path.iterdir()] == ["m.shj"]
 
 
 def test_save_replaces_an_existing_file_and_leaves_no_temporary(model_file):
     net = small_net("float64")
     sj.save(net, model_file, metadata={"v": 2})
-    assert [p.name for p in model_file.parent.iterdir()] == ["model.sj"]
+    assert [p.name for p in model_file.parent.iterdir()] == ["model.shj"]
     loaded = sj.load(model_file)
     assert loaded.dtype == np.float64 and loaded.metadata == {"v": 2}
 
@@ -440,9 +440,9 @@ def test_the_temporary_file_is_written_beside_the_target(model_file, monkeypatch
     monkeypatch.setattr(np.lib.format, "write_array", spy)
     sj.save(small_net(), model_file)
     names = seen[0]
-    assert len(names) == 2 and "model.sj" in names
-    temp = next(n for n in names if n != "model.sj")
-    assert temp.startswith(".model.sj.") and temp.endswith(".tmp")
+    assert len(names) == 2 and "model.shj" in names
+    temp = next(n for n in names if n != "model.shj")
+    assert temp.startswith(".model.shj.") and temp.endswith(".tmp")
 
 
 class Interrupt(BaseException):
@@ -467,7 +467,7 @@ def test_a_failed_save_leaves_the_old_file_untouched(model_file, monkeypatch, er
         sj.save(small_net("float64"), model_file, metadata={"new": True})
     monkeypatch.undo()
     assert model_file.read_bytes() == before
-    assert [p.name for p in model_file.parent.iterdir()] == ["model.sj"]
+    assert [p.name for p in model_file.parent.iterdir()] == ["model.shj"]
 
 
 def test_a_failed_first_save_leaves_no_file(tmp_path, monkeypatch):
@@ -476,7 +476,7 @@ def test_a_failed_first_save_leaves_no_file(tmp_path, monkeypatch):
 
     monkeypatch.setattr(np.lib.format, "write_array", fail)
     with pytest.raises(OSError, match="disk full"):
-        sj.save(small_net(), tmp_path / "m.sj")
+        sj.save(small_net(), tmp_path / "m.shj")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -484,11 +484,11 @@ def test_a_failed_first_save_leaves_no_file(tmp_path, monkeypatch):
 def test_permissions_are_those_of_a_plain_open(tmp_path):
     umask = os.umask(0o022)
     try:
-        sj.save(small_net(), tmp_path / "m.sj")
-        assert (tmp_path / "m.sj").stat().st_mode & 0o777 == 0o644  # not mkstemp's 0o600
-        (tmp_path / "m.sj").chmod(0o640)
-        sj.save(small_net(), tmp_path / "m.sj")
-        assert (tmp_path / "m.sj").stat().st_mode & 0o777 == 0o640
+        sj.save(small_net(), tmp_path / "m.shj")
+        assert (tmp_path / "m.shj").stat().st_mode & 0o777 == 0o644  # not mkstemp's 0o600
+        (tmp_path / "m.shj").chmod(0o640)
+        sj.save(small_net(), tmp_path / "m.shj")
+        assert (tmp_path / "m.shj").stat().st_mode & 0o777 == 0o640
     finally:
         os.umask(umask)
 
@@ -498,7 +498,7 @@ def test_permissions_are_those_of_a_plain_open(tmp_path):
 
 def test_missing_file(tmp_path):
     with pytest.raises(sj.ModelFileError, match="No such file") as info:
-        sj.load(tmp_path / "nothing.sj")
+        sj.load(tmp_path / "nothing.shj")
     assert isinstance(info.value.__cause__, FileNotFoundError)
 
 
@@ -514,10 +514,10 @@ def test_a_folder(tmp_path):
     ids=["empty", "nul", "text", "empty-zip", "zip-magic"],
 )
 def test_not_a_model_file(tmp_path, content):
-    (tmp_path / "m.sj").write_bytes(content)
+    (tmp_path / "m.shj").write_bytes(content)
     with pytest.raises(sj.ModelFileError) as info:
-        sj.load(tmp_path / "m.sj")
-    assert "m.sj" in str(info.value)
+        sj.load(tmp_path / "m.shj")
+    assert "m.shj" in str(info.value)
 
 
 def test_every_truncation_is_refused(model_file):
@@ -730,16 +730,16 @@ def test_json_just_under_the_limit_loads(model_file):
 
 
 def test_layers_that_do_not_fit_together(tmp_path):
-    sj.save(sj.Linear(2, 3, seed=0), tmp_path / "a.sj")
-    sj.save(sj.Linear(4, 1, seed=0), tmp_path / "b.sj")
-    a, b = read_members(tmp_path / "a.sj"), read_members(tmp_path / "b.sj")
+    sj.save(sj.Linear(2, 3, seed=0), tmp_path / "a.shj")
+    sj.save(sj.Linear(4, 1, seed=0), tmp_path / "b.shj")
+    a, b = read_members(tmp_path / "a.shj"), read_members(tmp_path / "b.shj")
     doc = json.loads(dict(a)["shenjing.json"])
     doc["layers"] += json.loads(dict(b)["shenjing.json"])["layers"]
     members = [("shenjing.json", json.dumps(doc).encode()), *a[1:]]
     members += [(n.replace("params/0.", "params/1."), d) for n, d in b[1:]]
-    write_members(tmp_path / "m.sj", members)
+    write_members(tmp_path / "m.shj", members)
     with pytest.raises(sj.ModelFileError, match="do not fit") as info:
-        sj.load(tmp_path / "m.sj")
+        sj.load(tmp_path / "m.shj")
     assert isinstance(info.value.__cause__, sj.ShapeError)
 
 
@@ -873,7 +873,7 @@ def test_the_pickle_payload_is_live(tmp_path):
 
 def test_a_raw_pickle_is_refused(tmp_path):
     sentinel = tmp_path / "ran"
-    path = tmp_path / "m.sj"
+    path = tmp_path / "m.shj"
     path.write_bytes(pickle.dumps(Touch(sentinel)))
     with pytest.raises(sj.ModelFileError):
         sj.load(path)

@@ -1,50 +1,14 @@
 """Saving and loading networks: a small, versioned file format without pickle.
 
-``sj.save(net, "xor.sj")`` writes one file and ``sj.load("xor.sj")`` rebuilds the network
+``sj.save(net, "xor.shj")`` writes one file and ``sj.load("xor.shj")`` rebuilds the network
 from it. Loading never imports or runs anything a file names: layer types come from a
 fixed table (:data:`LAYER_TYPES`), arrays are read with ``allow_pickle=False``, and a
 file that is missing, truncated, corrupted, too new or hostile raises
 :class:`~shenjing.ModelFileError` and nothing else.
 
-File format, version 1
-----------------------
-A ZIP archive whose members are all *stored* (compression method 0, no encryption).
-Weights are random-looking floats that deflate shrinks by a few percent at most; stored
-members keep saving and loading fast, let a reader take each array in place at its
-offset, and bound what a load reads by the size of the file. Its members are exactly:
-
-``shenjing.json`` (written first)
-    At most 16 MiB of UTF-8 JSON holding one object with exactly these keys::
-
-        {"format": "shenjing-model",   # identifies the file
-         "version": 1,                 # of this format; a reader refuses larger ones
-         "shenjing_version": "0.1.0",  # of the writer, for information only
-         "dtype": "float32",           # of every parameter: "float32" or "float64"
-         "layers": [                   # applied in this order; at least one
-             {"type": "Linear",        # a key of LAYER_TYPES (a class name)
-              "config": {"in_features": 2, "out_features": 8, "bias": true,
-                         "init": "xavier", "dtype": "float32"},
-              "params": {"W": {"shape": [2, 8], "dtype": "float32"},
-                         "b": {"shape": [8], "dtype": "float32"}}},
-             {"type": "ReLU", "config": {}, "params": {}}],
-         "metadata": {}}               # any JSON object the user saved
-
-    Each layer object has exactly the keys ``type``, ``config`` and ``params``; each
-    parameter object exactly ``shape`` (non-negative integers) and ``dtype`` (the
-    file's dtype). No object repeats a key, and NaN and ±Infinity appear nowhere.
-
-``params/<i>.<name>.npy`` (one per parameter, in the order of ``layers``)
-    The parameter ``name`` (``"W"``, ``"b"``) of layer ``i`` (from 0), in NumPy's
-    ``.npy`` format version 1.0 (https://numpy.org/neps/nep-0001-npy-format.html): the
-    magic ``b"\\x93NUMPY\\x01\\x00"``, a little-endian uint16 header length, an ASCII
-    header such as ``{'descr': '<f4', 'fortran_order': False, 'shape': (2, 8), }``
-    (``'<f4'`` for float32, ``'<f8'`` for float64, always little-endian and C order),
-    then exactly prod(shape) × itemsize bytes of data and nothing more.
-
-A reader rebuilds layer ``i`` as ``LAYER_TYPES[type](**config)``; the new layer's
-parameters must have exactly the declared names, shapes and dtype, and the stored values
-are copied into them bit for bit. The writer gives every member the timestamp
-1980-01-01 00:00, so one network always gives the same bytes.
+The format, version 1, is defined in ``docs/file-format.md``: a ZIP archive of *stored*
+members, ``shenjing.json`` (the architecture as JSON) then one ``params/<i>.<name>.npy``
+per parameter (NumPy's ``.npy`` format 1.0, little-endian, C order).
 """
 
 from __future__ import annotations
@@ -118,8 +82,8 @@ def save(
         OSError: the write itself failed (disk full, no permission).
 
     Example:
-        >>> sj.save(net, "xor.sj", metadata={"epochs": 200})
-        >>> sj.load("xor.sj").metadata
+        >>> sj.save(net, "xor.shj", metadata={"epochs": 200})
+        >>> sj.load("xor.shj").metadata
         {'epochs': 200}
     """
     net = _as_network(net)
