@@ -3,18 +3,14 @@ validation of hyper-parameters, per-parameter state, and a step that allocates n
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import platform
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import shenjing as sj
+from conftest import count_page_faults
 
 # -- plain-numpy re-implementations of the class docstrings -----------------------------
 # Written the way the formulas read (new arrays, no scratch buffers), one state dict per
@@ -529,21 +525,7 @@ print(json.dumps(faults))
 
 @pytest.fixture(scope="module")
 def strict_faults():
-    pytest.importorskip("resource")
-    if platform.libc_ver()[0] != "glibc":
-        pytest.skip("MALLOC_MMAP_THRESHOLD_ is a glibc setting")
-    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536")
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[var] = "1"
-    done = subprocess.run(
-        [sys.executable, "-c", STRICT_SCRIPT, str(Path(__file__).parent)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return count_page_faults(STRICT_SCRIPT, str(Path(__file__).parent))
 
 
 def test_strict_page_fault_count_sees_a_fresh_batch_sized_array(strict_faults):

@@ -3,10 +3,7 @@ and the spiral, validation, metrics, divergence, bad input, reproducibility."""
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import platform
 import subprocess
 import sys
 
@@ -14,6 +11,7 @@ import numpy as np
 import pytest
 
 import shenjing as sj
+from conftest import count_page_faults
 
 
 class Recorder(sj.Layer):
@@ -691,21 +689,7 @@ print(json.dumps(result))
 
 
 def test_fit_steps_allocate_nothing_in_steady_state():
-    pytest.importorskip("resource")
-    if platform.libc_ver()[0] != "glibc":
-        pytest.skip("MALLOC_MMAP_THRESHOLD_ is a glibc setting")
-    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536")
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[var] = "1"
-    done = subprocess.run(
-        [sys.executable, "-c", FIT_FAULTS_SCRIPT],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    faults = json.loads(done.stdout)
+    faults = count_page_faults(FIT_FAULTS_SCRIPT)
     assert faults["control"] > 50 * 110  # the count sees a fresh 401 kB array per step
     assert faults["fit"] < 110, f"{faults['fit']} page faults in 110 steps of fit"
 
