@@ -33,9 +33,8 @@ class Loss:
     overwritten by the next call).
     """
 
+    #: "sum" over every element, or "mean"; evaluate combines batches accordingly.
     reduction = "mean"
-    #: What targets look like, for error messages.
-    target_kind = "an array of the predictions' shape"
 
     def __init__(self) -> None:
         self._buffers: dict[str, np.ndarray] = {}
@@ -167,8 +166,6 @@ class SoftmaxCrossEntropy(Loss):
     one-hot rows or class probabilities (each row non-negative, summing to 1).
     """
 
-    target_kind = "class labels (N,) in [0, K) or one-hot/probability rows (N, K)"
-
     def prepare_target(self, target: Any, pred_shape: tuple[int, ...], dtype: np.dtype):
         return _class_target(target, pred_shape, dtype, type(self).__name__)
 
@@ -199,7 +196,7 @@ class SoftmaxCrossEntropy(Loss):
         grad /= n
 
 
-@LOSSES.register("binary_cross_entropy", "bce", "sigmoid_cross_entropy", "logistic")
+@LOSSES.register("binary_cross_entropy", "bce", "sigmoid_cross_entropy")
 class BinaryCrossEntropy(Loss):
     """Sigmoid followed by binary cross-entropy, from raw scores (logits), mean over elements.
 
@@ -210,8 +207,6 @@ class BinaryCrossEntropy(Loss):
     Targets are in [0, 1]: shape (N, D), or (N,) when D = 1. D > 1 means D independent
     yes/no labels per sample (multi-label).
     """
-
-    target_kind = "values in [0, 1] of the predictions' shape"
 
     def prepare_target(self, target: Any, pred_shape: tuple[int, ...], dtype: np.dtype):
         t = _regression_target(target, pred_shape, dtype, type(self).__name__)
