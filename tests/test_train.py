@@ -340,16 +340,15 @@ def test_validation_split_holds_out_round_fraction_n(n, fraction, n_val):
     assert sum(len(b) for b in rec.seen[1:]) == n_val  # validated in chunks of n - n_val
 
 
-def test_validation_split_is_ignored_when_validation_data_is_given():
+def test_validation_split_and_validation_data_together_are_refused():
     x, y = regression(20)
     xv, yv = regression(5, seed=1)
-    rec = Recorder()
-    net = sj.Sequential(rec, *mlp())
-    net.fit(
-        x, y, loss="mse", epochs=1, batch_size=None, validation_data=(xv, yv), validation_split=0.5
-    )
-    assert [len(b) for b in rec.seen] == [20, 5]
-    np.testing.assert_array_equal(rec.seen[1], xv)
+    net = mlp()
+    before = [p.value.copy() for p in net.parameters()]
+    with pytest.raises(sj.ConfigError, match="validation_data or validation_split"):
+        net.fit(x, y, loss="mse", epochs=1, validation_data=(xv, yv), validation_split=0.5)
+    for p, old in zip(net.parameters(), before, strict=True):
+        np.testing.assert_array_equal(p.value, old)
 
 
 def test_validation_split_zero_is_the_default_no_validation():

@@ -62,8 +62,7 @@ def fit(
             split; the same seed gives the same run, bit for bit.
         validation_data: ``(x_val, y_val)`` evaluated after every epoch.
         validation_split: fraction in (0, 1) of the rows, drawn at random from
-            ``seed``, held out for validation instead (ignored with
-            ``validation_data``).
+            ``seed``, held out for validation instead of ``validation_data``.
         metrics: names from :mod:`shenjing.metrics`: ``"accuracy"``, ``"rmse"``,
             ``"mae"``, ``"r2"``; recorded per epoch for training and validation data.
         callbacks: objects with hooks (see :mod:`shenjing.callbacks`), e.g.
@@ -91,6 +90,8 @@ def fit(
     T = loss_fn.prepare_target(y, (X.shape[0], width), net.compute_dtype)
     val = None
     if validation_data is not None:
+        if validation_split:
+            raise ConfigError("give validation_data or validation_split, not both")
         val = _check_validation(net, loss_fn, validation_data, width)
     elif validation_split:
         X, T, val = _split(X, T, validation_split, rng)
