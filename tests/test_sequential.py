@@ -461,3 +461,8 @@ def test_values_too_large_for_float32_are_named_as_such():
     with pytest.raises(sj.DataError, match=r"x holds values too large for float32.*1e\+308"):
         net.forward([[1e308, 1.0]])  # finite in float64, inf once cast: no warning either
     assert np.isfinite(net.astype("float64").forward([[1e308, 1.0]])).all()
+
+
+def test_a_neuron_is_not_a_network_layer():
+    with pytest.raises(sj.ConfigError, match=r"layer 1 is a Neuron.*Linear\(D, 1\)"):
+        sj.Sequential(sj.Linear(2, 3), sj.Neuron([1.0, 2.0, 3.0]))

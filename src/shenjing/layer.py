@@ -136,8 +136,6 @@ class Layer:
                 "run forward on a batch first"
             )
 
-    def _config_repr(self) -> str:
-        return ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._config_repr()})"
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"

@@ -14,6 +14,7 @@ from ._checks import as_dtype, as_float_array, check_rows, positive_int
 from .errors import ConfigError, DTypeError, ShapeError, StateError
 from .initializers import Seed, as_generator
 from .layer import Layer, Parameter
+from .neuron import Neuron
 
 #: Rows per chunk when predicting or evaluating without a batch size: bounds the
 #: memory of the layers' work buffers whatever the dataset's size.
@@ -53,6 +54,11 @@ class Sequential(Layer):
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 raise DTypeError(f"layer {i} must be a shenjing Layer, got {type(layer).__name__}")
+            if isinstance(layer, Neuron):  # one number per sample, not a row of features
+                raise ConfigError(
+                    f"layer {i} is a Neuron, which gives one value per sample rather than a "
+                    "row of features; in a network use Linear(D, 1) and an activation"
+                )
             if id(layer) in seen:
                 raise ConfigError(
                     f"layer {i} ({layer!r}) appears twice; each position needs its own "
@@ -281,9 +287,6 @@ class Sequential(Layer):
             f"Total parameters: {total:,} ({total * self.compute_dtype.itemsize:,} bytes)",
         ]
         return "\n".join(lines)
-
-    def get_config(self) -> dict[str, Any]:
-        return {"layers": len(self.layers)}
 
     def __repr__(self) -> str:
         return f"Sequential({', '.join(repr(layer) for layer in self.layers)})"
