@@ -382,7 +382,7 @@ class Linear(sj.Linear):
 @pytest.mark.parametrize(
     "make",
     [
-        lambda: sj.Sequential(sj.Neuron([1.0, 2.0])),
+        lambda: sj.Neuron([1.0, 2.0]),
         lambda: sj.Sequential(sj.ReLU(), sj.Sequential(sj.Linear(2, 2))),
         lambda: sj.Sequential(Linear(2, 2)),
         lambda: Linear(2, 2),

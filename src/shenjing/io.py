@@ -118,17 +118,19 @@ def load(path: str | os.PathLike[str]) -> Sequential:
 
 # -- writing ------------------------------------------------------------------------
 def _as_network(net: Any) -> Sequential:
-    if isinstance(net, Layer) and not isinstance(net, Sequential):
-        net = Sequential(net)
-    if not isinstance(net, Sequential):
+    if not isinstance(net, Layer):
         raise DTypeError(f"net must be a Sequential or a layer, got {type(net).__name__}")
-    for i, layer in enumerate(net.layers):
+    layers = net.layers if isinstance(net, Sequential) else [net]
+    for i, layer in enumerate(layers):
         kind = type(layer).__name__
         if LAYER_TYPES.get(kind) is not type(layer):
             raise ConfigError(
                 f"layer {i} is a {kind}, which a model file cannot store; "
                 f"it stores {', '.join(LAYER_TYPES)}"
             )
+    if not isinstance(net, Sequential):
+        net = Sequential(net)
+    for i, layer in enumerate(net.layers):
         # Not `layer.dtype not in (None, ...)`: a dtype equals None when it is float64.
         if layer.dtype is not None and layer.dtype != net.dtype:
             raise DTypeError(
