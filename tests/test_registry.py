@@ -91,3 +91,17 @@ def test_the_public_names():
         "softmax_cross_entropy",
         "sse",
     ]
+
+
+def test_create_from_name_class_or_instance():
+    adam = sj.optim.get("adam", lr=0.1)
+    assert isinstance(adam, sj.Adam) and adam.lr == 0.1
+    assert sj.optim.get(sj.SGD, lr=0.5).lr == 0.5
+    assert sj.optim.get(adam) is adam
+    with pytest.raises(sj.ConfigError, match="only be given with a name or class"):
+        sj.optim.get(adam, lr=0.2)
+    relu = sj.ReLU()
+    assert sj.activations.get(relu) is relu
+    assert isinstance(sj.losses.get(sj.Huber), sj.Huber)
+    with pytest.raises(sj.ConfigError, match="valid names"):
+        sj.losses.get("hubber")

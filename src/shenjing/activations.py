@@ -289,11 +289,7 @@ def get(activation: str | Layer | type[Layer]) -> Layer:
     returned as it is. Unknown names raise :class:`shenjing.ConfigError` listing the
     valid ones.
     """
-    if isinstance(activation, Layer):
-        return activation
-    if isinstance(activation, type) and issubclass(activation, Layer):
-        return activation()
-    return ACTIVATIONS.get(activation)()
+    return ACTIVATIONS.create(activation, Layer)
 
 
 def names() -> list[str]:

@@ -236,11 +236,7 @@ class BinaryCrossEntropy(Loss):
 
 def get(loss: str | Loss | type[Loss]) -> Loss:
     """Resolve a loss given by name (``"sse"``, ``"mse"``…), class or instance."""
-    if isinstance(loss, Loss):
-        return loss
-    if isinstance(loss, type) and issubclass(loss, Loss):
-        return loss()
-    return LOSSES.get(loss)()
+    return LOSSES.create(loss, Loss)
 
 
 def names() -> list[str]:

@@ -165,9 +165,7 @@ class R2Score(Metric):
 
 def get(metric: str | Metric, **kwargs: Any) -> Metric:
     """A fresh metric from a name (``"accuracy"``, ``"rmse"``, ``"mae"``, ``"r2"``)."""
-    if isinstance(metric, Metric):
-        return metric
-    return METRICS.get(metric)(**kwargs)
+    return METRICS.create(metric, Metric, **kwargs)
 
 
 def names() -> list[str]:

@@ -301,13 +301,7 @@ def get(optimizer: str | Optimizer | type[Optimizer], **kwargs: Any) -> Optimize
 
     Keyword arguments (``lr=...``) go to the constructor of a name or class.
     """
-    if isinstance(optimizer, Optimizer):
-        if kwargs:
-            raise ConfigError("optimizer arguments can only be given with a name or class")
-        return optimizer
-    if isinstance(optimizer, type) and issubclass(optimizer, Optimizer):
-        return optimizer(**kwargs)
-    return OPTIMIZERS.get(optimizer)(**kwargs)
+    return OPTIMIZERS.create(optimizer, Optimizer, **kwargs)
 
 
 def names() -> list[str]:

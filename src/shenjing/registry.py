@@ -55,6 +55,19 @@ class Registry(Generic[T]):
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise ConfigError(f"Unknown {self.kind} {name!r}; valid names: {valid}.{hint}")
 
+    def create(self, spec: object, base: type, **kwargs: object) -> object:
+        """An instance of ``base`` from a name, a subclass or an instance (kept as is).
+
+        A name or class is called with ``kwargs``; giving ``kwargs`` with an instance is
+        an error, since they would be silently ignored.
+        """
+        if isinstance(spec, base):
+            if kwargs:
+                raise ConfigError(f"{self.kind} arguments can only be given with a name or class")
+            return spec
+        cls = spec if isinstance(spec, type) and issubclass(spec, base) else self.get(spec)
+        return cls(**kwargs)
+
     def names(self) -> list[str]:
         """Canonical names, sorted."""
         return sorted(self._canonical)
