@@ -109,7 +109,11 @@ def test_the_notes_neuron():
 
 def test_python_dash_m_runs_both_programs():
     out = subprocess.run(
-        [sys.executable, "-m", "shenjing"], capture_output=True, text=True, check=True, timeout=120
+        [sys.executable, "-m", "shenjing", "demo"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
     ).stdout
     assert "regression" in out and "xor" in out
     diffs = [float(line.rsplit(":", 1)[1]) for line in out.splitlines() if "relative" in line]

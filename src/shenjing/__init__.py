@@ -42,6 +42,19 @@ from .train import fit
 
 __version__ = "0.1.0"
 
+# Modules that import an optional dependency load on first use, so that
+# ``import shenjing`` needs NumPy only: ``sj.plot`` (matplotlib), ``sj.cli``.
+_LAZY_MODULES = ("cli", "plot")
+
+
+def __getattr__(name: str):
+    if name in _LAZY_MODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "ELU",
     "GELU",

@@ -1,32 +1,10 @@
-"""``python -m shenjing``: run the notes' two programs and compare them with the notes' loop."""
+"""``python -m shenjing``: the same as the ``shenjing`` command."""
 
 from __future__ import annotations
 
 import sys
-import time
 
-from . import notes
-
-
-def main() -> int:
-    print("shenjing: the notes' two-layer networks, trained with shenjing's own parts")
-    for name in notes.PROGRAMS:
-        start = time.perf_counter()
-        result = notes.run(name, seed=0)
-        s = result.setup
-        print(
-            f"\n{name}: {s.x.shape[1]}-{s.w1.shape[1]}-{s.w2.shape[1]}, {s.hidden} hidden layer, "
-            f"sum of squares, lr {s.learning_rate:g}, {s.steps} full-batch steps "
-            f"({time.perf_counter() - start:.2f} s)"
-        )
-        print(f"  loss at step 1:    {result.losses[0]:.10g}")
-        print(f"  loss at step {s.steps}: {result.losses[-1]:.10g}")
-        print(
-            "  largest relative difference from the notes' own loop, over every step: "
-            f"{result.max_relative_difference:.3g}"
-        )
-    return 0
-
+from .cli import main
 
 if __name__ == "__main__":
     sys.exit(main())
