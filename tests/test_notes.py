@@ -107,14 +107,19 @@ def test_the_notes_neuron():
     assert neuron.forward(inputs) == pytest.approx(1.0 / (1.0 + np.exp(-cell_body_sum)), abs=0)
 
 
-def test_python_dash_m_runs_both_programs():
+def test_python_dash_m_runs_both_programs(tmp_path):
+    """The README's first command, as a user runs it: in the current folder."""
     out = subprocess.run(
         [sys.executable, "-m", "shenjing", "demo"],
         capture_output=True,
         text=True,
         check=True,
         timeout=120,
+        cwd=tmp_path,
     ).stdout
     assert "regression" in out and "xor" in out
     diffs = [float(line.rsplit(":", 1)[1]) for line in out.splitlines() if "relative" in line]
     assert len(diffs) == 2 and max(diffs) < 1e-12
+    written = sorted(p.name for p in (tmp_path / "shenjing-demo").iterdir())
+    assert "regression-loss.png" in written and "activations.png" in written
+    assert all(f"shenjing-demo/{name}" in out for name in written)

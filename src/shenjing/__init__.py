@@ -12,6 +12,9 @@ from __future__ import annotations
 from . import activations, datasets, initializers, losses, metrics, optim
 from .activations import ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
 from .callbacks import Callback, EarlyStopping, History, TrainState
+from .compare import CompareResult, compare
+from .csvdata import read_csv
+from .diagnostics import DiagnosticReport, Finding, LayerReport, diagnose
 from .errors import (
     ConfigError,
     DataError,
@@ -35,16 +38,22 @@ from .losses import (
     SumSquaredError,
 )
 from .maxout import Maxout
+from .monitor import Monitor, TrainingDiagnostics
 from .neuron import Neuron
+from .onnx_export import export_onnx
 from .optim import SGD, AdaGrad, Adam, Optimizer, RMSprop
+from .preprocess import Preprocessor
+from .sanity import SanityReport, sanity_check
 from .sequential import Sequential
+from .tabular import TabularModel
 from .train import fit
 
 __version__ = "0.1.0"
 
 # Modules that import an optional dependency load on first use, so that
-# ``import shenjing`` needs NumPy only: ``sj.plot`` (matplotlib), ``sj.cli``.
-_LAZY_MODULES = ("cli", "plot")
+# ``import shenjing`` needs NumPy only: ``sj.plot`` (matplotlib), ``sj.cli``,
+# ``sj.sklearn`` (scikit-learn).
+_LAZY_MODULES = ("cli", "plot", "sklearn")
 
 
 def __getattr__(name: str):
@@ -63,27 +72,34 @@ __all__ = [
     "Adam",
     "BinaryCrossEntropy",
     "Callback",
+    "CompareResult",
     "ConfigError",
     "DTypeError",
     "DataError",
+    "DiagnosticReport",
     "DivergenceError",
     "EarlyStopping",
+    "Finding",
     "GradCheckResult",
     "History",
     "Huber",
     "Identity",
     "Layer",
+    "LayerReport",
     "LeakyReLU",
     "Linear",
     "Loss",
     "Maxout",
     "MeanSquaredError",
     "ModelFileError",
+    "Monitor",
     "Neuron",
     "Optimizer",
     "Parameter",
+    "Preprocessor",
     "RMSprop",
     "ReLU",
+    "SanityReport",
     "Sequential",
     "ShapeError",
     "ShenjingError",
@@ -92,11 +108,16 @@ __all__ = [
     "Softplus",
     "StateError",
     "SumSquaredError",
+    "TabularModel",
     "Tanh",
     "TrainState",
+    "TrainingDiagnostics",
     "__version__",
     "activations",
+    "compare",
     "datasets",
+    "diagnose",
+    "export_onnx",
     "fit",
     "gradcheck",
     "initializers",
@@ -104,5 +125,7 @@ __all__ = [
     "losses",
     "metrics",
     "optim",
+    "read_csv",
+    "sanity_check",
     "save",
 ]

@@ -4,6 +4,7 @@ A callback is any object with some of these methods, each taking the
 :class:`TrainState`::
 
     on_train_begin   on_epoch_begin   on_step_end   on_epoch_end   on_train_end
+    on_backward_end  (after a step's backward pass, before its update)
 
 Set ``state.stop = True`` to end training after the current step or epoch.
 """
@@ -19,7 +20,14 @@ import numpy as np
 from ._checks import number, positive_int
 from .errors import ConfigError
 
-HOOKS = ("on_train_begin", "on_epoch_begin", "on_step_end", "on_epoch_end", "on_train_end")
+HOOKS = (
+    "on_train_begin",
+    "on_epoch_begin",
+    "on_backward_end",
+    "on_step_end",
+    "on_epoch_end",
+    "on_train_end",
+)
 
 
 @dataclass
@@ -36,6 +44,8 @@ class History:
         epochs_run: epochs run (the last one may have been cut short by a callback).
         stopped_early: whether a callback ended training before ``epochs``.
         best_epoch: the epoch :class:`EarlyStopping` kept, if any (0-based).
+        diagnostics: what ``fit(..., monitor=...)`` recorded (a
+            :class:`shenjing.monitor.TrainingDiagnostics`), else ``None``.
     """
 
     loss: list[float] = field(default_factory=list)
@@ -43,6 +53,7 @@ class History:
     epochs_run: int = 0
     stopped_early: bool = False
     best_epoch: int | None = None
+    diagnostics: Any = None
 
     def __getitem__(self, name: str) -> list[float]:
         try:
@@ -78,6 +89,7 @@ class Callback:
 
     def on_train_begin(self, state: TrainState) -> None: ...
     def on_epoch_begin(self, state: TrainState) -> None: ...
+    def on_backward_end(self, state: TrainState) -> None: ...
     def on_step_end(self, state: TrainState) -> None: ...
     def on_epoch_end(self, state: TrainState) -> None: ...
     def on_train_end(self, state: TrainState) -> None: ...

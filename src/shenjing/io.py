@@ -13,19 +13,18 @@ per parameter (NumPy's ``.npy`` format 1.0, little-endian, C order).
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import math
 import os
-import tempfile
 import types
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, BinaryIO
 
 import numpy as np
 
+from ._files import atomic_write
 from .activations import ACTIVATIONS
 from .errors import ConfigError, DTypeError, ModelFileError, ShenjingError
 from .layer import Layer
@@ -93,7 +92,7 @@ def save(
         for i, layer in enumerate(net.layers)
         for name, value in layer.params.items()
     }
-    _atomic_write(os.fspath(path), lambda f: _write_zip(f, text, arrays))
+    atomic_write(path, lambda f: _write_zip(f, text, arrays), error=ModelFileError)
 
 
 def load(path: str | os.PathLike[str]) -> Sequential:
@@ -190,45 +189,6 @@ def _write_zip(f: BinaryIO, text: bytes, arrays: dict[str, np.ndarray]) -> None:
             value = np.ascontiguousarray(value, dtype=value.dtype.newbyteorder("<"))
             with zf.open(_zip_info(name), "w", force_zip64=value.nbytes > 2**30) as out:
                 np.lib.format.write_array(out, value, version=(1, 0), allow_pickle=False)
-
-
-def _atomic_write(path: str, write: Callable[[BinaryIO], None]) -> None:
-    target = os.path.abspath(path)
-    folder, name = os.path.split(target)
-    if not os.path.isdir(folder):
-        raise ModelFileError(f"cannot save to {path!r}: the folder {folder!r} does not exist")
-    if os.path.isdir(target):
-        raise ModelFileError(f"cannot save to {path!r}: it is a folder")
-    mode = _file_mode(target)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise
-    # The rename is durable only once the folder's entry is on disk; not every system
-    # can open a folder (Windows cannot), hence best effort.
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
-
-def _file_mode(target: str) -> int:
-    """The permissions ``open(target, "wb")`` would leave (mkstemp's file is 0o600)."""
-    with contextlib.suppress(OSError):
-        return os.stat(target).st_mode & 0o777
-    umask = os.umask(0)  # the only way to read it; set straight back
-    os.umask(umask)
-    return 0o666 & ~umask
 
 
 # -- reading ------------------------------------------------------------------------

@@ -164,12 +164,31 @@ class SoftmaxCrossEntropy(Loss):
 
     Targets are integer class labels of shape (N,) in [0, K), or a (N, K) array of
     one-hot rows or class probabilities (each row non-negative, summing to 1).
+
+    Args:
+        class_weight: optional (K,) non-negative weights w, one per class, for
+            imbalanced data. Each sample's term is scaled by its class's weight and the
+            sum is still divided by N (not by Σ w):
+            L = -(1/N) Σ_n Σ_k w_k t[n, k] log p[n, k],
+            dL/dz = (p Σ_k w_k t[n, k] - w ⊙ t[n]) / N, i.e. w_{y_n} (p - onehot(y)) / N
+            for labels. "Balanced" weights w_k = N / (K N_k) make Σ_n w_{y_n} = N.
     """
 
+    def __init__(self, class_weight: Any = None) -> None:
+        super().__init__()
+        self.class_weight = None if class_weight is None else _class_weights(class_weight)
+
     def prepare_target(self, target: Any, pred_shape: tuple[int, ...], dtype: np.dtype):
+        if self.class_weight is not None and len(self.class_weight) != pred_shape[1]:
+            raise ShapeError(
+                f"SoftmaxCrossEntropy: class_weight has {len(self.class_weight)} weights "
+                f"but the predictions have {pred_shape[1]} classes"
+            )
         return _class_target(target, pred_shape, dtype, type(self).__name__)
 
     def _forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+        if self.class_weight is not None:
+            return self._weighted_forward(pred, target)
         n = pred.shape[0]
         shifted = self._buffer("p", pred.shape, pred.dtype)
         log_sum = _stable.log_softmax_parts(pred, shifted)
@@ -187,6 +206,8 @@ class SoftmaxCrossEntropy(Loss):
         return loss
 
     def _backward(self, grad: np.ndarray) -> None:
+        if self.class_weight is not None:
+            return self._weighted_backward(grad)
         n = grad.shape[0]
         np.copyto(grad, self._probs)
         if self._target.ndim == 1:
@@ -194,6 +215,40 @@ class SoftmaxCrossEntropy(Loss):
         else:
             grad -= self._target
         grad /= n
+
+    # The weighted path is kept apart so that the unweighted one stays exactly as above.
+    def _weighted_forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+        n = pred.shape[0]
+        w = self.class_weight.astype(pred.dtype)
+        shifted = self._buffer("p", pred.shape, pred.dtype)
+        log_sum = _stable.log_softmax_parts(pred, shifted)[:, 0]
+        if target.ndim == 1:
+            row_weight = w[target]  # w_{y_n}
+            loss = float(row_weight @ (log_sum - shifted[np.arange(n), target])) / n
+            weighted_target = None
+        else:
+            weighted_target = target * w  # w_k t[n, k]
+            row_weight = weighted_target.sum(axis=1)
+            loss = float(log_sum @ row_weight - np.vdot(weighted_target, shifted)) / n
+        shifted -= log_sum[:, None]
+        np.exp(shifted, out=shifted)
+        self._pred, self._target, self._probs = pred, target, shifted
+        self._row_weight, self._weighted_target = row_weight, weighted_target
+        return loss
+
+    def _weighted_backward(self, grad: np.ndarray) -> None:
+        n = grad.shape[0]
+        np.multiply(self._probs, self._row_weight[:, None], out=grad)
+        if self._target.ndim == 1:
+            grad[np.arange(n), self._target] -= self._row_weight
+        else:
+            grad -= self._weighted_target
+        grad /= n
+
+    def get_config(self) -> dict[str, Any]:
+        if self.class_weight is None:
+            return {}
+        return {"class_weight": [float(v) for v in self.class_weight]}
 
 
 @LOSSES.register("binary_cross_entropy", "bce", "sigmoid_cross_entropy")
@@ -274,6 +329,19 @@ def _regression_target(target: Any, pred_shape: tuple[int, ...], dtype: np.dtype
     t = np.asarray(t, dtype=dtype, order="C")
     check_finite(t, "target")
     return t
+
+
+def _class_weights(class_weight: Any) -> np.ndarray:
+    w = np.asarray(class_weight)
+    if w.dtype.kind not in "biuf" or w.ndim != 1 or w.size == 0:
+        raise DTypeError(
+            f"class_weight must be a 1-D array of real numbers (one per class), got {w!r:.60}"
+        )
+    w = w.astype(np.float64)
+    check_finite(w, "class_weight")
+    if w.min() < 0:
+        raise DataError(f"class_weight must be non-negative, got {w.min()}")
+    return w
 
 
 def _class_target(target: Any, pred_shape: tuple[int, ...], dtype: np.dtype, who: str):

@@ -39,8 +39,11 @@ class Optimizer:
         # Every parameter's state is checked before any is updated: a refused step
         # leaves the whole network as it was.
         states = [self._state_for(param) for param in params]
+        update, decay = self._update, self.weight_decay
         for param, state in zip(params, states, strict=True):
-            self._update(param.value, self._decayed_grad(param, state), state)
+            # update(p, _decayed_grad(param, state), state), minus a call per parameter
+            # when there is no weight decay (the gradient is then used as it is).
+            update(param.value, self._decayed_grad(param, state) if decay else param.grad, state)
 
     def reset(self) -> None:
         """Forget all state (velocities, moments, step counts)."""
@@ -48,6 +51,10 @@ class Optimizer:
 
     def _state_for(self, param: Parameter) -> dict[str, Any]:
         state = self.state.get(param.name)
+        if state is not None:
+            scratch = state["scratch"]
+            if scratch.shape == param.value.shape and scratch.dtype == param.value.dtype:
+                return state  # the steady state: nothing to check further
         if state is None:
             state = self.state[param.name] = self._init_state(param.value)
             state["scratch"] = np.empty_like(param.value)
@@ -196,13 +203,15 @@ class Adam(Optimizer):
         np.multiply(g, g, out=tmp)
         tmp *= 1 - b2
         v += tmp
-        # Bias correction, folded into two scalars: √v̂ + eps = √v / √(1 - β2^t) + eps.
-        step_size = self.lr / (1 - b1**t)
+        # Bias correction, folded into two scalars: with c = √(1 - β2^t),
+        # √v̂ + eps = (√v + eps·c) / c, so p -= lr m̂ / (√v̂ + eps) becomes
+        # p -= (lr · c / (1 - β1^t)) · m / (√v + eps·c): one pass over the
+        # parameters fewer than dividing √v by c first.
+        c = math.sqrt(1 - b2**t)
         np.sqrt(v, out=tmp)
-        tmp /= math.sqrt(1 - b2**t)
-        tmp += self.eps
-        np.divide(m, tmp, out=tmp)  # p -= lr m̂ / (√v̂ + eps)
-        tmp *= step_size
+        tmp += self.eps * c
+        np.divide(m, tmp, out=tmp)
+        tmp *= self.lr * c / (1 - b1**t)
         p -= tmp
 
     def get_config(self) -> dict[str, Any]:

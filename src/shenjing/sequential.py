@@ -136,11 +136,18 @@ class Sequential(Layer):
 
     def parameters(self) -> list[Parameter]:
         """Every parameter as ``Parameter(name, value, grad)``, named ``"<index>.<key>"``."""
-        return [
-            Parameter(f"{i}.{p.name}", p.value, p.grad)
-            for i, layer in enumerate(self.layers)
-            for p in layer.parameters()
-        ]
+        # Plain form: [Parameter(f"{i}.{p.name}", p.value, p.grad) for i, layer in ...
+        # for p in layer.parameters()]. Layers that keep the base class's parameters()
+        # are read straight from their dicts, which skips building a Parameter twice:
+        # optimizers call this every step, and on small networks it is a visible cost.
+        out = []
+        for i, layer in enumerate(self.layers):
+            if type(layer).parameters is Layer.parameters:
+                grads = layer.grads
+                out += [Parameter(f"{i}.{k}", v, grads[k]) for k, v in layer.params.items()]
+            else:
+                out += [Parameter(f"{i}.{p.name}", p.value, p.grad) for p in layer.parameters()]
+        return out
 
     def num_parameters(self) -> int:
         return sum(layer.num_parameters() for layer in self.layers)
@@ -180,14 +187,10 @@ class Sequential(Layer):
         skipped and that layer computes no input gradient.
         """
         dout = np.asarray(dout, dtype=self.compute_dtype)
-        if need_dx:
-            first = 0
-        else:
-            first = next(
-                (i for i, lay in enumerate(self.layers) if lay.parameters()), len(self.layers)
-            )
-        for i in range(len(self.layers) - 1, first - 1, -1):
-            dout = self.layers[i].backward(dout, need_dx=need_dx or i > first)
+        layers = self.layers
+        first = 0 if need_dx else _first_with_parameters(layers)
+        for i in range(len(layers) - 1, first - 1, -1):
+            dout = layers[i].backward(dout, need_dx=need_dx or i > first)
         return dout if need_dx else None
 
     def _check_input(self, x: Any, name: str = "x") -> np.ndarray:
@@ -290,6 +293,22 @@ class Sequential(Layer):
 
     def __repr__(self) -> str:
         return f"Sequential({', '.join(repr(layer) for layer in self.layers)})"
+
+
+def _first_with_parameters(layers: list[Layer]) -> int:
+    """Index of the first layer with parameters (``len(layers)`` if none has any).
+
+    Plain form: ``next(i for i, lay in enumerate(layers) if lay.parameters())``; a layer
+    that keeps the base class's parameters() is asked through its dict instead, since
+    building the Parameter list costs microseconds on every training step.
+    """
+    for i, layer in enumerate(layers):
+        if type(layer).parameters is Layer.parameters:
+            if layer.params:
+                return i
+        elif layer.parameters():
+            return i
+    return len(layers)
 
 
 def make_metrics(names: Iterable[str], loss: losses_mod.Loss) -> dict[str, metrics_mod.Metric]:

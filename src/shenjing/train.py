@@ -22,9 +22,10 @@ import numpy as np
 from . import losses as losses_mod
 from . import optim as optim_mod
 from ._checks import check_rows, number, positive_int
-from .callbacks import HOOKS, History, TrainState
+from .callbacks import HOOKS, Callback, History, TrainState
 from .errors import ConfigError, DivergenceError, ShapeError
 from .initializers import Seed, as_generator
+from .monitor import as_monitor
 from .sequential import Sequential, evaluate_batches, make_metrics
 
 
@@ -44,6 +45,7 @@ def fit(
     metrics: Iterable[str] = (),
     callbacks: Sequence[Any] = (),
     progress: bool = False,
+    monitor: Any = False,
 ) -> History:
     """Train ``net`` on ``(x, y)`` by mini-batch gradient descent.
 
@@ -68,6 +70,10 @@ def fit(
         callbacks: objects with hooks (see :mod:`shenjing.callbacks`), e.g.
             :class:`~shenjing.EarlyStopping`.
         progress: show a progress bar (needs ``tqdm``: ``pip install shenjing[progress]``).
+        monitor: record diagnostics during training into ``history.diagnostics``:
+            ``True`` (every 50 steps), a number of steps, or a
+            :class:`~shenjing.monitor.Monitor`. Off (``False``) by default; see
+            :mod:`shenjing.monitor` for what is recorded and what it costs.
 
     Returns:
         A :class:`~shenjing.callbacks.History`.
@@ -83,6 +89,17 @@ def fit(
     epochs = positive_int(epochs, "epochs")
     rng = as_generator(seed)
     callbacks = _check_callbacks(callbacks)
+    recorder = as_monitor(monitor)
+    if recorder is not None:
+        callbacks.append(recorder)
+    # Only callbacks that override it are called between backward and update, so a
+    # fit without them pays one falsy test per step.
+    after_backward = [
+        cb
+        for cb in callbacks
+        if callable(getattr(cb, "on_backward_end", None))
+        and getattr(type(cb), "on_backward_end", None) is not Callback.on_backward_end
+    ]
 
     X = net._check_input(x, "x")
     check_rows(X.shape[0], y)
@@ -126,6 +143,8 @@ def fit(
                     for m in train_metrics.values():
                         m.update(pred, tb)
                     net.backward(loss_fn.backward(), need_dx=False)
+                    if after_backward:
+                        _call(after_backward, "on_backward_end", state)
                     opt.step(net)
 
                     history.loss.append(value)

@@ -13,5 +13,30 @@ figure, and returns the Axes, so figures compose in notebooks::
 from __future__ import annotations
 
 from ._figure import new_axes, save
+from .activations import activation_panel, activation_values, activations_figure
+from .diagnostics import (
+    activation_histograms,
+    dead_and_saturated,
+    diagnostics,
+    gradient_flow,
+    report_figure,
+    update_ratios,
+)
+from .training import compare_curves, decision_boundary, loss_curve
 
-__all__ = ["new_axes", "save"]
+__all__ = [
+    "activation_histograms",
+    "activation_panel",
+    "activation_values",
+    "activations_figure",
+    "compare_curves",
+    "dead_and_saturated",
+    "decision_boundary",
+    "diagnostics",
+    "gradient_flow",
+    "loss_curve",
+    "new_axes",
+    "report_figure",
+    "save",
+    "update_ratios",
+]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,9 @@ if "matplotlib.pyplot" not in sys.modules:
     matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+
+from .._files import atomic_write
+from ..errors import ConfigError
 
 #: Default figure size in inches, readable at 100 dpi.
 FIGSIZE = (6.4, 4.4)
@@ -40,8 +42,6 @@ def save(fig: Any, path: str | os.PathLike[str], *, dpi: int = 100, close: bool 
     ``path``, so a crash never leaves half an image. Closes the figure unless
     ``close=False``. Returns the path.
     """
-    from ..errors import ConfigError
-
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
@@ -49,14 +49,8 @@ def save(fig: Any, path: str | os.PathLike[str], *, dpi: int = 100, close: bool 
             f"Invalid figure path {str(path)!r}: expected a name ending in {', '.join(FORMATS)}"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format=suffix[1:], dpi=dpi)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        atomic_write(path, lambda f: fig.savefig(f, format=suffix[1:], dpi=dpi), error=ConfigError)
     finally:
         if close:
             plt.close(fig)

@@ -1,0 +1,266 @@
+"""The benchmark's workloads and one training step of each in every implementation.
+
+Every implementation builds the same network (same widths, biases, activations, loss,
+plain SGD without momentum) on the same float32 data and returns a ``step()`` callable:
+forward pass, loss, backward pass, parameter update. Peers are imported here, inside
+the function that needs them, so a missing peer only fails its own worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A network and its batch: ``sizes`` are layer widths from input to output."""
+
+    name: str
+    title: str
+    sizes: tuple[int, ...]
+    batch: int
+    activation: str  # "relu" or "sigmoid", for every hidden layer
+    loss: str  # "sse" (sum of squares), "ce" (softmax cross-entropy), "mse"
+    lr: float
+
+    def matmul_flops(self) -> int:
+        """Floating-point operations of the matrix products one training step needs.
+
+        Forward 2·N·D·M per layer; backward 2·N·D·M for dW and 2·N·D·M for dx, except
+        the first layer, whose input gradient no implementation computes.
+        """
+        n, pairs = self.batch, list(zip(self.sizes[:-1], self.sizes[1:], strict=True))
+        forward = sum(2 * n * d * m for d, m in pairs)
+        return 3 * forward - 2 * n * pairs[0][0] * pairs[0][1]
+
+
+WORKLOADS = {
+    w.name: w
+    for w in (
+        Workload("W1", "xor-tiny", (2, 30, 1), 4, "relu", "sse", 0.002),
+        Workload("W2", "notes-regression", (1000, 100, 10), 64, "sigmoid", "sse", 1e-4),
+        Workload("W3", "mnist-mlp", (784, 256, 256, 10), 128, "relu", "ce", 0.01),
+        Workload("W4", "wide-mlp", (1024, 4096, 4096, 1024), 256, "relu", "mse", 0.01),
+    )
+}
+
+
+def make_data(w: Workload, rows: int | None = None, seed: int = 0):
+    """Random float32 inputs and targets: class labels for "ce", reals otherwise."""
+    rng = np.random.default_rng(seed)
+    n = rows or w.batch
+    x = rng.standard_normal((n, w.sizes[0]), dtype=np.float32)
+    if w.loss == "ce":
+        y = rng.integers(0, w.sizes[-1], n)
+    else:
+        y = rng.standard_normal((n, w.sizes[-1]), dtype=np.float32)
+    return x, y
+
+
+# -- shenjing ---------------------------------------------------------------------------
+
+SJ_LOSS = {"sse": "sse", "ce": "softmax_cross_entropy", "mse": "mse"}
+
+
+def shenjing_net(w: Workload, seed: int = 0):
+    import shenjing as sj
+
+    layers = []
+    pairs = list(zip(w.sizes[:-1], w.sizes[1:], strict=True))
+    for i, (d, m) in enumerate(pairs):
+        layers.append(sj.Linear(d, m, init="he", seed=seed + i))
+        if i < len(pairs) - 1:
+            layers.append(sj.activations.get(w.activation))
+    return sj.Sequential(layers)
+
+
+def shenjing_step(w: Workload, optimizer: str = "sgd") -> Callable[[], float]:
+    """The body of ``fit``'s loop (``shenjing/train.py``), on one fixed batch."""
+    import shenjing as sj
+
+    net = shenjing_net(w)
+    loss = sj.losses.get(SJ_LOSS[w.loss])
+    opt = sj.optim.get(optimizer, lr=w.lr if optimizer == "sgd" else 1e-3)
+    x, y = make_data(w)
+    x = net._check_input(x)
+    t = loss.prepare_target(y, (w.batch, w.sizes[-1]), net.compute_dtype)
+
+    def step() -> float:
+        pred = net._forward(x)
+        value = loss._forward(pred, t)
+        net.backward(loss.backward(), need_dx=False)
+        opt.step(net)
+        return value
+
+    return step
+
+
+# -- PyTorch ----------------------------------------------------------------------------
+
+
+def torch_step(w: Workload) -> Callable[[], float]:
+    import torch
+
+    torch.set_num_threads(2)
+    torch.manual_seed(0)
+    act = {"relu": torch.nn.ReLU, "sigmoid": torch.nn.Sigmoid}[w.activation]
+    layers: list = []
+    pairs = list(zip(w.sizes[:-1], w.sizes[1:], strict=True))
+    for i, (d, m) in enumerate(pairs):
+        layers.append(torch.nn.Linear(d, m))
+        if i < len(pairs) - 1:
+            layers.append(act())
+    net = torch.nn.Sequential(*layers)
+    loss_fn = {
+        "sse": torch.nn.MSELoss(reduction="sum"),
+        "ce": torch.nn.CrossEntropyLoss(),
+        "mse": torch.nn.MSELoss(),
+    }[w.loss]
+    opt = torch.optim.SGD(net.parameters(), lr=w.lr)
+    x, y = make_data(w)
+    x = torch.from_numpy(x)
+    y = torch.from_numpy(y)
+
+    def step() -> float:
+        opt.zero_grad()
+        loss = loss_fn(net(x), y)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return step
+
+
+# -- scikit-learn -----------------------------------------------------------------------
+
+
+def sklearn_step(w: Workload) -> Callable[[], float]:
+    """One ``partial_fit`` on one batch: one SGD step of sklearn's MLP.
+
+    Differences sklearn does not let us remove: its regression loss is ½·mean squared
+    error (so W1/W2's sum of squares is only matched up to a constant factor, which
+    does not change the work), ``partial_fit`` validates its input on every call, and
+    an output activation is fixed by the estimator (identity for the regressor,
+    softmax for the classifier).
+    """
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    cls = MLPClassifier if w.loss == "ce" else MLPRegressor
+    model = cls(
+        hidden_layer_sizes=w.sizes[1:-1],
+        activation="logistic" if w.activation == "sigmoid" else "relu",
+        solver="sgd",
+        alpha=0.0,
+        batch_size=w.batch,
+        learning_rate="constant",
+        learning_rate_init=w.lr,
+        momentum=0.0,
+        nesterovs_momentum=False,
+        shuffle=False,
+        random_state=0,
+    )
+    x, y = make_data(w)
+    if w.sizes[-1] == 1:
+        y = y[:, 0]
+    classes = np.arange(w.sizes[-1])
+
+    def step() -> float:
+        if w.loss == "ce":
+            model.partial_fit(x, y, classes=classes)
+        else:
+            model.partial_fit(x, y)
+        return float(model.loss_)
+
+    return step
+
+
+def sklearn_dtype(step: Callable[[], float]) -> str:
+    """The dtype sklearn's model actually trains in (it may upcast float32)."""
+    model = next(c.cell_contents for c in step.__closure__ if hasattr(c.cell_contents, "coefs_"))
+    return model.coefs_[0].dtype.name
+
+
+# -- a plain hand-written NumPy loop -----------------------------------------------------
+
+
+def numpy_step(w: Workload) -> Callable[[], float]:
+    """The obvious NumPy loop, as the notes write it: every intermediate a new array."""
+    rng = np.random.default_rng(0)
+    pairs = list(zip(w.sizes[:-1], w.sizes[1:], strict=True))
+    Ws = [
+        (rng.standard_normal((d, m), dtype=np.float32) * np.float32(np.sqrt(2 / d)))
+        for d, m in pairs
+    ]
+    bs = [np.zeros(m, np.float32) for _, m in pairs]
+    x, y = make_data(w)
+    n = w.batch
+    lr = np.float32(w.lr)
+    rows = np.arange(n)
+    sigmoid = w.activation == "sigmoid"
+
+    def step() -> float:
+        hs = [x]
+        for i, (W, b) in enumerate(zip(Ws, bs, strict=True)):
+            z = hs[-1] @ W + b
+            if i < len(Ws) - 1:
+                z = 1 / (1 + np.exp(-z)) if sigmoid else np.maximum(z, 0)
+            hs.append(z)
+        out = hs[-1]
+        if w.loss == "ce":
+            e = np.exp(out - out.max(axis=1, keepdims=True))
+            p = e / e.sum(axis=1, keepdims=True)
+            loss = -np.log(p[rows, y]).mean()
+            d = p
+            d[rows, y] -= 1
+            d /= n
+        else:
+            diff = out - y
+            loss = (diff**2).sum()
+            if w.loss == "sse":
+                d = 2 * diff
+            else:
+                loss /= diff.size
+                d = 2 * diff / diff.size
+        for i in range(len(Ws) - 1, -1, -1):
+            dW = hs[i].T @ d
+            db = d.sum(axis=0)
+            if i > 0:
+                d = d @ Ws[i].T
+                d = d * hs[i] * (1 - hs[i]) if sigmoid else d * (hs[i] > 0)
+            Ws[i] -= lr * dW
+            bs[i] -= lr * db
+        return float(loss)
+
+    return step
+
+
+IMPLEMENTATIONS = {
+    "shenjing": shenjing_step,
+    "torch": torch_step,
+    "sklearn": sklearn_step,
+    "numpy": numpy_step,
+}
+
+#: The module each peer needs; a peer whose module is missing is skipped.
+REQUIRES = {"torch": "torch", "sklearn": "sklearn"}
+
+
+def ceiling_step(size: int = 2048) -> tuple[Callable[[], float], int]:
+    """A large square float32 matrix product: the chip's practical GEMM ceiling."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((size, size), dtype=np.float32)
+    b = rng.standard_normal((size, size), dtype=np.float32)
+    out = np.empty_like(a)
+
+    def step() -> float:
+        np.matmul(a, b, out=out)
+        return 0.0
+
+    return step, 2 * size**3

@@ -1,0 +1,77 @@
+"""Describe a model file: its network, preprocessing, training metrics and file version.
+
+Works on a model from 'shenjing train' and on any network saved with sj.save (which has
+no preprocessing). Nothing is run: the file is read and checked, then described.
+
+Example:
+  shenjing info houses.shj
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import zipfile
+
+from .. import io as io_mod
+
+HELP = "describe a model file: architecture, preprocessing, metrics, version"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", metavar="MODEL", help="a model file (.shj)")
+
+
+def run(args: argparse.Namespace) -> int:
+    net = io_mod.load(args.model)  # checks the whole file first
+    # The header is read again only for the fields load does not keep; load has
+    # checked it already.
+    with zipfile.ZipFile(args.model) as zf:
+        document = json.loads(zf.read(io_mod._JSON_MEMBER).decode("utf-8"))
+    print(f"file: {args.model}")
+    print(
+        f"format: {document['format']} version {document['version']}, written by shenjing "
+        f"{document['shenjing_version']}"
+    )
+    meta = net.metadata
+    if meta.get("format") != "shenjing-tabular":
+        print("kind: a network (saved with sj.save; no preprocessing)")
+        print(net.summary())
+        if meta:
+            print(f"metadata: {json.dumps(meta, sort_keys=True)[:2000]}")
+        return 0
+    from ..tabular import TabularModel
+
+    model = TabularModel.load(args.model)
+    t = model.training
+    print(f"kind: a model trained from a table, tabular version {meta['version']}")
+    print(f"target: {model.target!r}, task: {model.task} ({t.get('task_reason', '?')})")
+    if model.classes:
+        print(f"classes: {', '.join(model.classes)}")
+    else:
+        print(f"target scaling: mean {model.target_mean:.6g}, std {model.target_std:.6g}")
+    print("")
+    print(net.summary())
+    print("")
+    pre = model.preprocessor
+    print(
+        f"preprocessing: {len(pre.input_names)} columns → {len(pre.feature_names)} inputs, "
+        f"missing cells: {pre.missing}"
+    )
+    for line in pre.describe():
+        print(f"  {line}")
+    print("")
+    keys = ("rows", "train_rows", "validation_rows", "epochs_run", "batch_size", "lr", "seed")
+    print("training: " + ", ".join(f"{k} {t[k]}" for k in keys if k in t))
+    print(f"  loss {t.get('loss', '?')}, optimizer {t.get('optimizer', '?')}")
+    if "class_counts" in t:
+        for part, counts in t["class_counts"].items():
+            print(f"  {part} rows per class: " + ", ".join(f"{c} {n}" for c, n in counts.items()))
+    m = dict(model.metrics)
+    on = m.pop("on", "validation")
+    shown = ", ".join(
+        f"{k} {'n/a' if v is None else format(v, '.4f') if isinstance(v, float) else v}"
+        for k, v in m.items()
+    )
+    print(f"metrics ({on}): {shown}")
+    return 0

@@ -1,0 +1,73 @@
+"""Predict with a model from 'shenjing train' for the raw rows of a CSV file.
+
+The rows go through the same preprocessing as in training; a column named like the
+target is ignored, so a labelled file works too. The output is CSV with one row per
+input row: the prediction, then, for a classifier, one probability column per class
+(p_CLASS). It goes to stdout, or to --out FILE (written whole or not at all).
+
+Example:
+  shenjing predict houses.shj new_houses.csv --out predictions.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+
+from ..errors import ConfigError
+from ._common import CommandError, require
+
+HELP = "predict with a trained model for the rows of a CSV file"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", metavar="MODEL", help="a model file from 'shenjing train'")
+    parser.add_argument("data", metavar="DATA.csv", help="rows to predict, with a header row")
+    parser.add_argument("--out", metavar="FILE", help="write the CSV here instead of stdout")
+    parser.add_argument("--sep", default=",", help="DATA's delimiter: , ; | or \\t (default ,)")
+    parser.add_argument("--encoding", default="utf-8", help="DATA's encoding (default utf-8)")
+
+
+def run(args: argparse.Namespace) -> int:
+    sep = {"\\t": "\t", "tab": "\t"}.get(args.sep, args.sep)
+    if args.out is not None:
+        folder = os.path.dirname(os.path.abspath(args.out))
+        if not os.path.isdir(folder):
+            raise CommandError(f"--out {args.out}: the folder {folder} does not exist", code=2)
+    require("pandas", "csv")
+    from ..csvdata import read_csv
+    from ..tabular import TabularModel
+
+    model = TabularModel.load(args.model)
+    try:
+        frame = read_csv(args.data, sep=sep, encoding=args.encoding)
+    except ConfigError as exc:
+        raise CommandError(str(exc), code=2) from None
+    table = prediction_table(model, frame, args.data)
+    buffer = io.StringIO()
+    table.to_csv(buffer, index=False, lineterminator="\n")
+    text = buffer.getvalue()
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        from .._files import atomic_write
+
+        atomic_write(args.out, lambda f: f.write(text.encode("utf-8")), error=ConfigError)
+        if not args.quiet:
+            print(f"wrote {len(table)} predictions to {args.out}", file=sys.stderr)
+    return 0
+
+
+def prediction_table(model, frame, source: str = "data"):
+    """A DataFrame: the prediction column (named as the target), then p_CLASS columns."""
+    import pandas as pd
+
+    x = model.transform(frame, source)
+    columns = {model.target: model._predict_x(x)}
+    if model.task == "classify":
+        proba = model.net.predict_proba(x).astype("float64")
+        for k, name in enumerate(model.classes):
+            columns[f"p_{name}"] = proba[:, k]
+    return pd.DataFrame(columns)

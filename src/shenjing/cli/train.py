@@ -1,0 +1,243 @@
+"""Train a network on your own table: a CSV file with a header row and one target column.
+
+Column types are inferred (numbers are standardised, anything else one-hot encoded),
+the task too (text or a few whole numbers: classification; other numbers: regression),
+and the rows are split into training and validation rows from --seed (stratified for a
+classifier). The model file holds the preprocessing and the network; nothing is written
+unless training succeeds.
+
+Example:
+  shenjing train houses.csv --target price --hidden 64,32 --epochs 100 --out houses.shj
+  shenjing predict houses.shj new_houses.csv --out predictions.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from importlib.util import find_spec
+
+from .. import losses, optim
+from ..activations import ACTIVATIONS
+from ..errors import ConfigError
+from ..preprocess import MISSING
+from ._common import CommandError, require
+
+HELP = "train a network on a CSV file and save it with its preprocessing"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("data", metavar="DATA.csv", help="the table, with a header row")
+    parser.add_argument("--target", required=True, metavar="COLUMN", help="the column to predict")
+    parser.add_argument(
+        "--task",
+        choices=("classify", "regress"),
+        help="classification or regression (default: inferred from the target, and said so)",
+    )
+    parser.add_argument(
+        "--hidden",
+        default="64,64",
+        metavar="W1,W2,…",
+        help="hidden layer widths, comma-separated; 0 for none (default 64,64)",
+    )
+    parser.add_argument(
+        "--activation",
+        default="relu",
+        help=f"hidden activation: {', '.join(ACTIVATIONS.names())} or maxout (default relu)",
+    )
+    parser.add_argument(
+        "--loss", help="regression loss: mse (default), huber or sse; classifiers use softmax"
+    )
+    parser.add_argument(
+        "--optimizer", default="adam", help=f"{', '.join(optim.names())} (default adam)"
+    )
+    parser.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 1e-3)")
+    parser.add_argument("--epochs", type=int, default=50, help="passes over the data (default 50)")
+    parser.add_argument("--batch-size", type=int, default=32, help="rows per step (default 32)")
+    parser.add_argument(
+        "--validation",
+        type=float,
+        default=0.2,
+        metavar="FRACTION",
+        help="fraction of rows held out for validation, in [0, 1) (default 0.2)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the split, weights, order")
+    parser.add_argument(
+        "--class-weight",
+        choices=("balanced",),
+        help="weight classes by N / (K N_k) so that rare classes count as much",
+    )
+    parser.add_argument(
+        "--out", metavar="MODEL", help="the model file to write (default DATA's name + .shj)"
+    )
+    parser.add_argument(
+        "--monitor",
+        type=int,
+        nargs="?",
+        const=50,
+        metavar="STEPS",
+        help="record diagnostics every STEPS steps (default 50); print them and write "
+        "MODEL-diagnostics.png",
+    )
+    parser.add_argument("--sep", default=",", help="the delimiter: , ; | or \\t (default ,)")
+    parser.add_argument("--encoding", default="utf-8", help="the file's encoding (default utf-8)")
+    parser.add_argument(
+        "--numeric", default="", metavar="COLS", help="columns to treat as numbers (a,b,…)"
+    )
+    parser.add_argument(
+        "--categorical", default="", metavar="COLS", help="columns to treat as categories (a,b,…)"
+    )
+    parser.add_argument(
+        "--missing",
+        choices=MISSING,
+        default="error",
+        help="missing cells: an error (default), or fill with the column's mean or most "
+        "frequent value (categorical columns: always the most frequent)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    options = _check_options(args)
+    require("pandas", "csv")
+    from ..csvdata import read_csv
+    from ..tabular import TabularModel
+
+    out = args.out or os.path.splitext(os.path.basename(args.data))[0] + ".shj"
+    folder = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(folder):
+        raise CommandError(f"--out {out}: the folder {folder} does not exist", code=2)
+    if os.path.isdir(out):
+        raise CommandError(f"--out {out}: is a folder; give a file name", code=2)
+    try:
+        frame = read_csv(args.data, sep=options["sep"], encoding=args.encoding)
+    except ConfigError as exc:
+        raise CommandError(str(exc), code=2) from None
+    # A bar only where someone watches it, and only if tqdm (the cli extra) is there.
+    show_progress = not args.quiet and sys.stderr.isatty() and find_spec("tqdm") is not None
+    try:
+        model = TabularModel.fit(
+            frame,
+            args.target,
+            task=args.task,
+            hidden=options["hidden"],
+            activation=args.activation,
+            loss=args.loss,
+            optimizer=args.optimizer,
+            lr=args.lr,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            validation=args.validation,
+            seed=args.seed,
+            class_weight=args.class_weight,
+            numeric=options["numeric"],
+            categorical=options["categorical"],
+            missing=args.missing,
+            source=args.data,
+            progress=show_progress,
+            callbacks=options["callbacks"],
+        )
+    except ConfigError as exc:
+        raise CommandError(str(exc), code=2) from None
+    for warning in model.warnings:
+        print(f"shenjing train: warning: {warning}", file=sys.stderr)
+    model.save(out)
+    _report(model, out)
+    if options["callbacks"]:
+        from .diagnose import report_monitor
+
+        report_monitor(options["callbacks"][0], out, args.quiet)
+    return 0
+
+
+def _report(model, out: str) -> None:
+    t = model.training
+    how = "given" if t["task_reason"].startswith("given") else f"inferred: {t['task_reason']}"
+    print(f"task: {model.task} ({how})")
+    print(
+        f"rows: {t['rows']} ({t['train_rows']} training, {t['validation_rows']} validation); "
+        f"{len(model.preprocessor.input_names)} feature columns → "
+        f"{len(model.preprocessor.feature_names)} inputs"
+    )
+    if model.task == "classify":
+        counts = t["class_counts"]
+        print("classes (training / validation rows):")
+        width = max(len(c) for c in model.classes)
+        for c in model.classes:
+            print(f"  {c:<{width}}  {counts['train'][c]:>6} / {counts['validation'][c]}")
+    print(f"network: {model.net!r}")
+    epochs = f"{t['epochs_run']} epoch{'s' * (t['epochs_run'] != 1)}"
+    print(f"trained: {epochs}, final training loss {t['final_loss']:.6g}")
+    m = model.metrics
+    if model.task == "classify":
+        print(f"{m['on']} accuracy: {m['accuracy']:.4f}   macro-F1: {m['macro_f1']:.4f}")
+    else:
+        r2 = "n/a (constant target)" if m["r2"] is None else f"{m['r2']:.4f}"
+        print(f"{m['on']} RMSE: {m['rmse']:.6g}   R²: {r2}")
+    print(f"saved {out}")
+
+
+def _check_options(args: argparse.Namespace) -> dict:
+    """Every option checked before the data is read; a bad one exits 2."""
+    sep = {"\\t": "\t", "tab": "\t"}.get(args.sep, args.sep)
+    if len(sep) != 1 or sep in '\r\n"':
+        raise CommandError(f"--sep must be one character, e.g. ';' or '\\t', got {args.sep!r}", 2)
+    try:
+        hidden = (
+            [] if args.hidden.strip() in ("", "0") else [int(h) for h in args.hidden.split(",")]
+        )
+    except ValueError:
+        hidden = None
+    if hidden is None or any(h < 1 for h in hidden):
+        raise CommandError(
+            f"--hidden must be positive widths separated by commas, e.g. 64,32; got "
+            f"{args.hidden!r}",
+            2,
+        )
+    if args.activation != "maxout" and args.activation not in ACTIVATIONS:
+        raise CommandError(
+            f"--activation {args.activation!r} is unknown; choose one of "
+            f"{', '.join(ACTIVATIONS.names())}, maxout",
+            2,
+        )
+    for flag, registry in (("--loss", losses), ("--optimizer", optim)):
+        value = getattr(args, flag[2:])
+        if value is not None and not _known(registry, value):
+            raise CommandError(
+                f"{flag} {value!r} is unknown; choose one of {', '.join(registry.names())}", 2
+            )
+    if not args.lr > 0 or args.lr == float("inf"):
+        raise CommandError(f"--lr must be a positive number, got {args.lr}", 2)
+    for flag, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size)):
+        if value < 1:
+            raise CommandError(f"{flag} must be a positive integer, got {value}", 2)
+    if not 0 <= args.validation < 1:
+        raise CommandError(f"--validation must be a fraction in [0, 1), got {args.validation}", 2)
+    numeric = _names(args.numeric)
+    categorical = _names(args.categorical)
+    both = sorted(set(numeric) & set(categorical))
+    if both:
+        raise CommandError(f"{', '.join(both)}: given in both --numeric and --categorical", 2)
+    if args.monitor is not None and args.monitor < 1:
+        raise CommandError(f"--monitor must be a positive number of steps, got {args.monitor}", 2)
+    from ..monitor import Monitor
+
+    return {
+        "sep": sep,
+        "hidden": hidden,
+        "numeric": numeric,
+        "categorical": categorical,
+        "callbacks": [] if args.monitor is None else [Monitor(every=args.monitor)],
+    }
+
+
+def _known(registry, name: str) -> bool:
+    try:
+        registry.get(name)
+    except ConfigError:
+        return False
+    return True
+
+
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]

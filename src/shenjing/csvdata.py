@@ -1,0 +1,177 @@
+"""Reading a CSV table for training or prediction, with one clear line for each problem.
+
+:func:`read_csv` reads every cell as text (pandas, the ``csv`` extra) and checks the
+things that would otherwise go wrong quietly: an empty file, a header without rows,
+two columns with one name (pandas would rename the second ``a.1``), a row with more
+or fewer fields than the header (pandas would fill or fail with a parser message), a
+file that is not in the stated encoding, and a file read with the wrong delimiter.
+Every message starts with the file's name and names the column or the line.
+
+The frame's index is the line of the file each row starts on, so later checks
+(missing values, unseen categories) can name the line too. Columns stay text; turning
+them into numbers is :mod:`shenjing.preprocess`'s job, the same way at training and at
+prediction time.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import os
+from collections import Counter
+from typing import Any
+
+from .errors import ConfigError, DataError
+
+#: Delimiters worth suggesting when a file has one column whose name contains one.
+_DELIMITERS = {",": "','", ";": "';'", "\t": "'\\t' (tab)", "|": "'|'"}
+
+
+def require_pandas() -> Any:
+    """Import pandas, or fail with the command that installs it."""
+    try:
+        import pandas
+    except ImportError:
+        raise ImportError(
+            "reading CSV files needs pandas, which is not installed: pip install 'shenjing[csv]'"
+        ) from None
+    return pandas
+
+
+def read_csv(path: str | os.PathLike[str], sep: str = ",", encoding: str = "utf-8") -> Any:
+    """Read a CSV file with a header row into a ``pandas.DataFrame`` of text.
+
+    Args:
+        path: the file. Its first line names the columns.
+        sep: the one-character delimiter, e.g. ``","``, ``";"`` or ``"\\t"``.
+        encoding: the text encoding, e.g. ``"utf-8"`` (a byte-order mark is dropped)
+            or ``"latin-1"``.
+
+    Returns:
+        A DataFrame with one column per header field, every cell a ``str`` or
+        missing (NaN: an empty cell, or pandas' usual markers such as ``NA`` and
+        ``nan``), indexed by the line of the file each row starts on (named ``line``).
+
+    Raises:
+        DataError: starting with the file's name: empty, header only, a duplicate or
+            unnamed column, a row with the wrong number of fields (naming its line),
+            bytes that are not ``encoding``, a single column that looks like the wrong
+            delimiter.
+        ConfigError: ``sep`` is not one character, or ``encoding`` is unknown.
+        OSError: the file cannot be opened.
+    """
+    pd = require_pandas()
+    name = os.fspath(path)
+    if not isinstance(sep, str) or len(sep) != 1 or sep in '\r\n"':
+        raise ConfigError(f"sep must be one character other than a quote or newline, got {sep!r}")
+    with open(name, "rb") as f:
+        raw = f.read()
+    text = _decode(raw, encoding, name)
+    if not text.strip():
+        raise DataError(f"{name}: the file is empty; expected a header row and data rows")
+    header, lines = _scan(text, sep, name)
+    if not lines:
+        raise DataError(f"{name}: the file has a header ({_preview(header)}) but no data rows")
+    frame = pd.read_csv(
+        io.StringIO(text),
+        sep=sep,
+        dtype=str,
+        skip_blank_lines=True,
+        skipinitialspace=False,
+    )
+    if len(frame) != len(lines):  # pandas and csv disagree on a quirk of quoting
+        raise DataError(
+            f"{name}: could not read the rows consistently ({len(lines)} rows by one "
+            f"reading, {len(frame)} by another); check the quoting"
+        )
+    frame.columns = header
+    frame.index = pd.Index(lines, name="line")
+    return frame
+
+
+def nearest(name: str, choices: list[str]) -> str:
+    """`` Did you mean 'x'?`` for the choice closest to ``name``, or ``""``."""
+    lowered = {c.lower(): c for c in choices}
+    if name.lower() in lowered:
+        return f" Did you mean {lowered[name.lower()]!r}?"
+    close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
+    return f" Did you mean {lowered[close[0]]!r}?" if close else ""
+
+
+def place(cells: Any, position: int) -> str:
+    """Where row ``position`` of a column came from: ``line 7`` for a frame from
+    :func:`read_csv`, else ``row 5`` (its index label)."""
+    label = cells.index[position]
+    return f"line {label}" if cells.index.name == "line" else f"row {label}"
+
+
+def column_list(columns: list[str], limit: int = 20) -> str:
+    """Columns as ``'a', 'b', 'c'``, cut after ``limit`` with a count of the rest."""
+    shown = ", ".join(repr(c) for c in columns[:limit])
+    return shown + (f" and {len(columns) - limit} more" if len(columns) > limit else "")
+
+
+def _decode(raw: bytes, encoding: str, name: str) -> str:
+    try:
+        text = raw.decode(encoding)
+    except LookupError:
+        raise ConfigError(f"unknown encoding {encoding!r}; e.g. 'utf-8' or 'latin-1'") from None
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        byte = raw[exc.start : exc.start + 1].hex()
+        raise DataError(
+            f"{name}: not {encoding} text: byte 0x{byte} on line {line} cannot be decoded; "
+            "give the file's encoding, e.g. --encoding latin-1"
+        ) from None
+    return text.removeprefix("\ufeff")
+
+
+def _scan(text: str, sep: str, name: str) -> tuple[list[str], list[int]]:
+    """The header, and the line each data row starts on, after checking every row's width."""
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    header: list[str] | None = None
+    lines: list[int] = []
+    start = 1
+    for row in reader:
+        line, start = start, reader.line_num + 1
+        if not row:  # a blank line, which pandas skips too
+            continue
+        if header is None:
+            header = row
+            _check_header(header, sep, name)
+            continue
+        if len(row) != len(header):
+            raise DataError(
+                f"{name}: line {line} has {len(row)} field{'s' * (len(row) != 1)}, but the "
+                f"header has {len(header)}; check that line's delimiters and quotes"
+            )
+        lines.append(line)
+    assert header is not None  # the caller has checked the text is not blank
+    return header, lines
+
+
+def _check_header(header: list[str], sep: str, name: str) -> None:
+    if len(header) == 1:
+        others = [d for d in _DELIMITERS if d != sep and d in header[0]]
+        if others:
+            raise DataError(
+                f"{name}: found a single column named {header[0][:60]!r}, which looks like "
+                f"several joined by {_DELIMITERS[others[0]]}; the delimiter is {sep!r}: "
+                f"pass --sep {_DELIMITERS[others[0]].split()[0]}"
+            )
+    for i, column in enumerate(header):
+        if not column.strip():
+            raise DataError(f"{name}: column {i + 1} of the header has no name")
+    counts = Counter(header)
+    for column, count in counts.items():
+        if count > 1:
+            places = [str(i + 1) for i, c in enumerate(header) if c == column]
+            raise DataError(
+                f"{name}: the header names column {column!r} {count} times "
+                f"(columns {', '.join(places)}); column names must be unique"
+            )
+
+
+def _preview(header: list[str]) -> str:
+    return column_list(header, limit=6)

@@ -1,0 +1,268 @@
+"""Export a network to ONNX, to run it where shenjing is not installed.
+
+``sj.export_onnx(net, "model.onnx")`` writes the network as an ONNX graph that
+onnxruntime (or any ONNX runtime) evaluates to the same numbers as ``net.predict``:
+
+* one input named ``"input"``, shape ``(N, D)``, and one output named ``"output"``,
+  shape ``(N, M)``: the network's raw outputs (scores or logits, as ``predict`` gives
+  them; no softmax). ``N`` is symbolic, so any batch size runs;
+* element type ``float`` for a float32 network, ``double`` for a float64 one;
+* default opset :data:`DEFAULT_OPSET` (17); any opset from :data:`MIN_OPSET` (13) to
+  the newest the installed ``onnx`` knows can be asked for.
+
+Each layer becomes standard operators:
+
+* ``Linear``: ``MatMul(x, W)``, then ``Add(·, b)`` when it has a bias;
+* ``Maxout``: ``MatMul(x, W as (D, M·k))``, ``Add(b as (M·k,))``, ``Reshape`` to
+  (N, M, k) and ``ReduceMax`` over the k pieces (ONNX has no maxout operator);
+* ``Sigmoid``, ``Tanh``, ``ReLU``, ``LeakyReLU``, ``ELU``, ``Softplus``, ``Identity``: the
+  ONNX operator of that name. For a float64 network, ``LeakyReLU``, ``ELU`` and
+  ``Softplus`` are written out in elementary operators (``Where``, ``Exp``, ``Log``…),
+  because onnxruntime has no exact double kernel for them;
+* ``GELU``: shenjing's tanh form written out, ``x · Sigmoid(2√(2/π)(xc + 0.044715 xc³))``
+  with ``xc = Clip(x, -1e5, 1e5)``, in the order :class:`shenjing.GELU` computes it.
+
+The graph holds the network only. A model file written by ``shenjing train`` also holds
+its preprocessing (one-hot encoding, standardisation, target scaling) in its metadata;
+that is *not* in the graph: feed the ONNX model the encoded features, as
+``TabularModel.transform`` gives them.
+
+Needs ``onnx`` (``pip install 'shenjing[onnx]'``), imported only when exporting.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from ._files import atomic_write
+from .activations import ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
+from .errors import ConfigError, DTypeError, ModelFileError
+from .io import load
+from .layer import Layer
+from .linear import Linear
+from .maxout import Maxout
+from .sequential import Sequential
+
+#: The opset written when none is asked for (supported by onnxruntime ≥ 1.12).
+DEFAULT_OPSET = 17
+#: The oldest opset offered: Clip takes its bounds as inputs from 11, Reshape accepts
+#: -1 and ReduceMax keeps its axes attribute until 17.
+MIN_OPSET = 13
+#: The graph's input and output names.
+INPUT_NAME = "input"
+OUTPUT_NAME = "output"
+
+# Activations that are one ONNX operator of the same meaning, with their attributes.
+_SIMPLE_OPS = {
+    Sigmoid: "Sigmoid",
+    Tanh: "Tanh",
+    ReLU: "Relu",
+    Softplus: "Softplus",
+    Identity: "Identity",
+    LeakyReLU: "LeakyRelu",
+    ELU: "Elu",
+}
+_SUPPORTED = ("Linear", "Maxout", *(cls.__name__ for cls in _SIMPLE_OPS), "GELU")
+
+
+def export_onnx(
+    net: Sequential | Layer | str | os.PathLike[str],
+    path: str | os.PathLike[str],
+    *,
+    opset: int = DEFAULT_OPSET,
+) -> Any:
+    """Write ``net`` to ``path`` as an ONNX model, atomically; returns the ``ModelProto``.
+
+    Args:
+        net: a :class:`~shenjing.Sequential`, a single layer, or the path of a model
+            file written by :func:`shenjing.save` or ``shenjing train`` (its network is
+            exported; preprocessing kept in its metadata is not).
+        path: the ``.onnx`` file to write; its folder must exist. An existing file is
+            replaced only once the new one is complete.
+        opset: the ONNX opset, from :data:`MIN_OPSET` to the newest the installed
+            ``onnx`` supports. Default :data:`DEFAULT_OPSET`.
+
+    Returns:
+        The ``onnx.ModelProto`` written, already checked with
+        ``onnx.checker.check_model(model, full_check=True)``.
+
+    Raises:
+        ConfigError: a layer type with no ONNX form, or an opset out of range.
+        ModelFileError: ``path``'s folder does not exist or ``path`` is a folder, or
+            ``net`` names an unreadable model file.
+        ImportError: ``onnx`` is not installed (the message says how to install it).
+
+    Example:
+        >>> net = sj.Sequential(sj.Linear(4, 8, seed=0), sj.Maxout(8, 3, seed=1))
+        >>> model = sj.export_onnx(net, "net.onnx")
+        >>> [d.dim_param or d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim]
+        ['N', 4]
+    """
+    try:
+        import onnx
+    except ImportError:
+        raise ImportError(
+            "exporting to ONNX needs onnx, which is not installed: pip install 'shenjing[onnx]'"
+        ) from None
+    if isinstance(net, (str, os.PathLike)):
+        net = load(net)
+    elif isinstance(net, Layer) and not isinstance(net, Sequential):
+        net = Sequential(net)
+    elif not isinstance(net, Sequential):
+        raise DTypeError(
+            f"net must be a shenjing Sequential, a layer or a model file path, got "
+            f"{type(net).__name__}"
+        )
+    opset = _check_opset(opset, onnx.defs.onnx_opset_version())
+    model = _build_model(onnx, net, opset)
+    onnx.checker.check_model(model, full_check=True)
+    data = model.SerializeToString()
+    atomic_write(path, lambda f: f.write(data), error=ModelFileError)
+    return model
+
+
+def _check_opset(opset: Any, newest: int) -> int:
+    if isinstance(opset, bool) or not isinstance(opset, (int, np.integer)):
+        raise ConfigError(f"opset must be an integer, got {opset!r}")
+    if not MIN_OPSET <= opset <= newest:
+        raise ConfigError(
+            f"opset must be from {MIN_OPSET} to {newest} (the newest this onnx supports), "
+            f"got {opset}"
+        )
+    return int(opset)
+
+
+class _Graph:
+    """Collects nodes and initializers; names every value uniquely."""
+
+    def __init__(self, onnx: Any, dtype: np.dtype, opset: int) -> None:
+        self.onnx, self.dtype, self.opset = onnx, dtype, opset
+        self.nodes: list[Any] = []
+        self.initializers: list[Any] = []
+        self._count = 0
+
+    def const(self, name: str, value: Any, dtype: Any = None) -> str:
+        array = np.asarray(value, dtype=self.dtype if dtype is None else dtype)
+        self.initializers.append(self.onnx.numpy_helper.from_array(array, name))
+        return name
+
+    def node(self, op: str, inputs: list[str], output: str | None = None, **attrs: Any) -> str:
+        self._count += 1
+        output = output or f"t{self._count}_{op}"
+        self.nodes.append(
+            self.onnx.helper.make_node(op, inputs, [output], name=f"n{self._count}_{op}", **attrs)
+        )
+        return output
+
+
+def _build_model(onnx: Any, net: Sequential, opset: int) -> Any:
+    from . import __version__  # not at the top: the package imports this module
+
+    dtype = net.compute_dtype
+    g = _Graph(onnx, dtype, opset)
+    x = INPUT_NAME
+    for i, layer in enumerate(net.layers):
+        x = _layer(g, layer, i, x)
+    # The output gets its name from a last Identity, so any layer can come last.
+    g.node("Identity", [x], OUTPUT_NAME)
+
+    elem = onnx.helper.np_dtype_to_tensor_dtype(dtype)
+    d_in = net.input_features
+    d_out = net.output_features(d_in)
+    graph = onnx.helper.make_graph(
+        g.nodes,
+        "shenjing",
+        [onnx.helper.make_tensor_value_info(INPUT_NAME, elem, ["N", d_in or "D"])],
+        [onnx.helper.make_tensor_value_info(OUTPUT_NAME, elem, ["N", d_out or "D"])],
+        initializer=g.initializers,
+        doc_string=repr(net),
+    )
+    opsets = [onnx.helper.make_opsetid("", opset)]
+    model = onnx.helper.make_model(
+        graph,
+        opset_imports=opsets,
+        producer_name="shenjing",
+        producer_version=__version__,
+        doc_string=(
+            f"{net!r}: input {INPUT_NAME!r} (N, {d_in or 'D'}), output {OUTPUT_NAME!r} "
+            f"(N, {d_out or 'D'}), raw network outputs; preprocessing is not included."
+        ),
+    )
+    # The oldest IR version that can carry this opset, so older runtimes load the file.
+    model.ir_version = onnx.helper.find_min_ir_version_for(opsets)
+    return model
+
+
+def _layer(g: _Graph, layer: Layer, i: int, x: str) -> str:
+    kind = type(layer)
+    if kind is Linear:
+        x = g.node("MatMul", [x, g.const(f"layers.{i}.W", layer.W)])
+        if layer.bias:
+            x = g.node("Add", [x, g.const(f"layers.{i}.b", layer.b)])
+        return x
+    if kind is Maxout:
+        d, m, k = layer.in_features, layer.out_features, layer.pieces
+        x = g.node("MatMul", [x, g.const(f"layers.{i}.W", layer.W.reshape(d, m * k))])
+        if layer.bias:
+            x = g.node("Add", [x, g.const(f"layers.{i}.b", layer.b.reshape(m * k))])
+        x = g.node("Reshape", [x, g.const(f"layers.{i}.shape", [-1, m, k], np.int64)])
+        if g.opset >= 18:  # the axes became an input in opset 18
+            axes = g.const(f"layers.{i}.axes", [2], np.int64)
+            return g.node("ReduceMax", [x, axes], keepdims=0)
+        return g.node("ReduceMax", [x], axes=[2], keepdims=0)
+    if kind is GELU:
+        return _gelu(g, i, x)
+    op = _SIMPLE_OPS.get(kind)
+    if op is None:
+        raise ConfigError(
+            f"layer {i} ({layer!r}) has no ONNX form; exportable layers: {', '.join(_SUPPORTED)}"
+        )
+    # onnxruntime has no double kernel for Elu and Softplus, and its LeakyRelu is not
+    # exact in double (errors of 1e-6 seen): a float64 network gets these three written
+    # out in operators onnxruntime runs in double.
+    spelled_out = g.dtype == np.float64 and kind in (ELU, Softplus, LeakyReLU)
+    if kind is LeakyReLU:
+        if spelled_out:  # x if x > 0 else slope · x
+            slope = g.node("Mul", [x, g.const(f"layers.{i}.negative_slope", layer.negative_slope)])
+            return g.node("Where", [_positive(g, i, x), x, slope])
+        return g.node(op, [x], alpha=layer.negative_slope)
+    if kind is ELU:
+        if spelled_out:  # x if x > 0 else alpha · (e^min(x, 0) - 1)
+            t = g.node("Min", [x, g.const(f"layers.{i}.zero", 0.0)])
+            t = g.node("Exp", [t])
+            t = g.node("Sub", [t, g.const(f"layers.{i}.one", 1.0)])
+            t = g.node("Mul", [t, g.const(f"layers.{i}.alpha", layer.alpha)])
+            return g.node("Where", [_positive(g, i, x), x, t])
+        return g.node(op, [x], alpha=layer.alpha)
+    if kind is Softplus and spelled_out:  # max(x, 0) + log(1 + e^-|x|), overflow-free
+        t = g.node("Exp", [g.node("Neg", [g.node("Abs", [x])])])
+        t = g.node("Log", [g.node("Add", [t, g.const(f"layers.{i}.one", 1.0)])])
+        return g.node("Add", [g.node("Relu", [x]), t])
+    return g.node(op, [x])
+
+
+def _positive(g: _Graph, i: int, x: str) -> str:
+    """The boolean mask x > 0 (the ReLU family's branch; 0 takes the x ≤ 0 side)."""
+    return g.node("Greater", [x, g.const(f"layers.{i}.zero_mask", 0.0)])
+
+
+def _gelu(g: _Graph, i: int, x: str) -> str:
+    """x · σ(2u), u = √(2/π)(xc + 0.044715 xc³), in GELU._sigmoid_2u's order of operations."""
+    from .activations import _GELU_A, _GELU_CLIP, _GELU_K
+
+    low = g.const(f"layers.{i}.clip_low", -_GELU_CLIP)
+    high = g.const(f"layers.{i}.clip_high", _GELU_CLIP)
+    xc = g.node("Clip", [x, low, high])
+    t = g.node("Mul", [xc, xc])
+    t = g.node("Mul", [t, g.const(f"layers.{i}.a", _GELU_A)])
+    t = g.node("Add", [t, g.const(f"layers.{i}.one", 1.0)])
+    t = g.node("Mul", [t, xc])
+    t = g.node("Mul", [t, g.const(f"layers.{i}.two_k", 2 * _GELU_K)])
+    s = g.node("Sigmoid", [t])
+    return g.node("Mul", [x, s])
+
+
+__all__ = ["DEFAULT_OPSET", "INPUT_NAME", "MIN_OPSET", "OUTPUT_NAME", "export_onnx"]

@@ -1,0 +1,610 @@
+"""A network for a table: its preprocessing, its task and its target, in one model file.
+
+:meth:`TabularModel.fit` trains a multi-layer perceptron on a frame of raw columns (as
+:func:`shenjing.csvdata.read_csv` gives them) to predict one of them:
+
+1. the target column is checked, and the task inferred when not given: text or a few
+   distinct whole numbers (≤ 20) make a classifier, other numbers a regression;
+2. the rows are split into training and validation rows from ``seed``, stratified by
+   class for a classifier (each class keeps its share in both parts);
+3. a :class:`~shenjing.preprocess.Preprocessor` learns the feature encoding from the
+   training rows; a regression target is standardised with the training rows' mean and
+   standard deviation too (the predictions are scaled back);
+4. the network (``hidden`` widths, then K class scores or one value) is trained with
+   softmax cross-entropy (optionally class-weighted) or a regression loss.
+
+:meth:`TabularModel.save` writes one file in the core format (:func:`shenjing.save`),
+holding everything else as JSON metadata, so ``sj.load(path)`` still gives the network;
+:meth:`TabularModel.load` checks that metadata field by field.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import io as io_mod
+from . import losses as losses_mod
+from .activations import ACTIVATIONS
+from .csvdata import column_list, nearest, place, require_pandas
+from .errors import ConfigError, DataError, ModelFileError
+from .initializers import Seed
+from .linear import Linear
+from .losses import SoftmaxCrossEntropy
+from .maxout import Maxout
+from .preprocess import Preprocessor
+from .sequential import Sequential
+
+FORMAT = "shenjing-tabular"
+VERSION = 1
+TASKS = ("classify", "regress")
+#: A numeric target with at most this many distinct whole numbers is taken as classes.
+MAX_INFERRED_CLASSES = 20
+#: Regression losses; a classifier always uses softmax cross-entropy.
+REGRESSION_LOSSES = ("mse", "huber", "sse")
+
+
+class TabularModel:
+    """A trained network with the preprocessing and target it was trained for.
+
+    Attributes:
+        net: the :class:`~shenjing.Sequential`; input (N, F) from :meth:`transform`,
+            output (N, K) class scores or (N, 1) standardised values.
+        preprocessor: the fitted :class:`~shenjing.preprocess.Preprocessor`.
+        task: ``"classify"`` or ``"regress"``.
+        target: the target column's name.
+        classes: the class labels as text, in the order of the network's outputs
+            (sorted; numerically when they are whole numbers), or ``None``.
+        metrics: validation (or training) metrics from :meth:`fit`.
+        training: what :meth:`fit` was given and saw (rows, class counts, options).
+        warnings: things worth telling the user from :meth:`fit` (not saved).
+    """
+
+    def __init__(
+        self,
+        net: Sequential,
+        preprocessor: Preprocessor,
+        task: str,
+        target: str,
+        classes: Sequence[str] | None = None,
+        target_mean: float = 0.0,
+        target_std: float = 1.0,
+        metrics: dict[str, Any] | None = None,
+        training: dict[str, Any] | None = None,
+    ) -> None:
+        if task not in TASKS:
+            raise ConfigError(f"task must be 'classify' or 'regress', got {task!r}")
+        self.net = net
+        self.preprocessor = preprocessor
+        self.task = task
+        self.target = target
+        self.classes = None if classes is None else [str(c) for c in classes]
+        self.target_mean = float(target_mean)
+        self.target_std = float(target_std)
+        self.metrics = dict(metrics or {})
+        self.training = dict(training or {})
+        self.warnings: list[str] = []
+
+    # -- training ---------------------------------------------------------------------
+    @classmethod
+    def fit(
+        cls,
+        frame: Any,
+        target: str,
+        *,
+        task: str | None = None,
+        hidden: Sequence[int] = (64, 64),
+        activation: str = "relu",
+        loss: str | None = None,
+        optimizer: str = "adam",
+        lr: float = 1e-3,
+        epochs: int = 50,
+        batch_size: int = 32,
+        validation: float = 0.2,
+        seed: int = 0,
+        class_weight: str | None = None,
+        numeric: Iterable[str] = (),
+        categorical: Iterable[str] = (),
+        missing: str = "error",
+        source: str = "data",
+        progress: bool = False,
+        callbacks: Sequence[Any] = (),
+    ) -> TabularModel:
+        """Train a network to predict column ``target`` of ``frame`` from the others.
+
+        Args:
+            frame: a DataFrame of text cells, as :func:`~shenjing.csvdata.read_csv` gives.
+            target: the column to predict.
+            task: ``"classify"``, ``"regress"`` or ``None`` to infer it (the reason is
+                in ``training["task_reason"]``).
+            hidden: widths of the hidden layers, e.g. ``(64, 64)``; ``()`` for none.
+            activation: an activation name (``"relu"``, ``"tanh"``…) or ``"maxout"``
+                (each hidden layer a :class:`~shenjing.Maxout` of two pieces).
+            loss: for regression ``"mse"`` (default), ``"huber"`` or ``"sse"``; a
+                classifier uses ``"softmax_cross_entropy"``.
+            optimizer, lr, epochs, batch_size: as for :func:`shenjing.fit`.
+            validation: fraction of rows held out, in [0, 1); 0 reports training metrics.
+            seed: seeds the split, the initial weights and the shuffling.
+            class_weight: ``None`` or ``"balanced"``: weight class k by N / (K N_k)
+                over the training rows, so rare classes count as much as common ones.
+            numeric, categorical, missing: as for :class:`~shenjing.preprocess.Preprocessor`.
+            source: the file's name, for messages.
+            progress: show a progress bar (tqdm).
+            callbacks: passed to :func:`shenjing.fit`.
+
+        Raises:
+            DataError: with ``source`` first, for any problem with the data.
+            ConfigError: an invalid option.
+        """
+        _check_options(task, hidden, activation, loss, class_weight, validation)
+        columns = list(frame.columns)
+        if target not in columns:
+            raise DataError(
+                f"{source}: no column {target!r} to predict; the columns are "
+                f"{column_list(columns)}.{nearest(target, columns)}"
+            )
+        if len(frame) < 2:
+            raise DataError(f"{source}: {len(frame)} row is too few to train on")
+        cells = frame[target]
+        task, reason, labels = _infer_task(cells, target, task, source)
+        _check_for_task(task, loss, class_weight, reason)
+        rng = np.random.default_rng(seed)
+        if task == "classify":
+            classes = _sorted_classes(labels)
+            if len(classes) < 2:
+                raise DataError(
+                    f"{source}: target {target!r} has one class only ({classes[0]!r} in all "
+                    f"{len(frame)} rows); a classifier needs at least two"
+                )
+            index = {c: i for i, c in enumerate(classes)}
+            y = np.array([index[v] for v in labels], dtype=np.intp)
+            train, val = _split(len(frame), y, validation, rng, source)
+        else:
+            classes = None
+            y = labels.astype(np.float64)
+            train, val = _split(len(frame), None, validation, rng, source)
+
+        features = frame.drop(columns=[target])
+        pre = Preprocessor(numeric, categorical, missing).fit(features, train, source)
+        x = pre.transform(features, source)
+
+        training: dict[str, Any] = {
+            "rows": len(frame),
+            "train_rows": len(train),
+            "validation_rows": len(val),
+            "task_reason": reason,
+            "hidden": [int(h) for h in hidden],
+            "activation": activation,
+            "optimizer": optimizer,
+            "lr": float(lr),
+            "epochs": int(epochs),
+            "batch_size": int(batch_size),
+            "validation": float(validation),
+            "seed": int(seed),
+            "class_weight": class_weight,
+            "missing": missing,
+        }
+        n_out = 1
+        target_mean, target_std = 0.0, 1.0
+        if task == "classify":
+            n_out = len(classes)
+            train_counts = np.bincount(y[train], minlength=n_out)
+            training["class_counts"] = {
+                "train": dict(zip(classes, train_counts.tolist(), strict=True)),
+                "validation": dict(
+                    zip(classes, np.bincount(y[val], minlength=n_out).tolist(), strict=True)
+                ),
+            }
+            weights = None
+            if class_weight == "balanced":
+                # N / (K N_k); a class absent from the training rows gets weight 0.
+                safe = np.maximum(train_counts, 1)
+                weights = np.where(train_counts > 0, len(train) / (n_out * safe), 0.0)
+                training["class_weights"] = dict(zip(classes, weights.tolist(), strict=True))
+            loss_fn: losses_mod.Loss = SoftmaxCrossEntropy(class_weight=weights)
+            fit_target = y
+        else:
+            seen = y[train]
+            target_mean = float(seen.mean())
+            std = float(seen.std())
+            target_std = std if std > 0 else 1.0
+            loss_fn = losses_mod.get(loss or "mse")
+            fit_target = ((y - target_mean) / target_std)[:, None]
+        training["loss"] = repr(loss_fn)
+
+        net = build_network(x.shape[1], hidden, n_out, activation, rng)
+        val_data = (x[val], fit_target[val]) if len(val) else None
+        # The one training call; its callbacks come from the caller (e.g. a monitor).
+        history = net.fit(
+            x[train],
+            fit_target[train],
+            loss=loss_fn,
+            optimizer=_optimizer(optimizer, lr),
+            epochs=epochs,
+            batch_size=batch_size,
+            seed=rng,
+            validation_data=val_data,
+            callbacks=callbacks,
+            progress=progress,
+        )
+        training["epochs_run"] = history.epochs_run
+        training["final_loss"] = float(history.per_epoch["loss"][-1])
+
+        model = cls(net, pre, task, target, classes, target_mean, target_std, {}, training)
+        rows = val if len(val) else train
+        model.metrics = {
+            "on": "validation" if len(val) else "training",
+            **model._score(x[rows], y[rows]),
+        }
+        model.warnings = list(pre.warnings)
+        return model
+
+    # -- predicting -------------------------------------------------------------------
+    def transform(self, frame: Any, source: str = "data") -> np.ndarray:
+        """Raw rows → the network's input (N, F) float64, as in training.
+
+        A column named like the target is ignored, so a labelled file can be passed.
+        """
+        if self.target in frame.columns:
+            frame = frame.drop(columns=[self.target])
+        return self.preprocessor.transform(frame, source)
+
+    def encode_target(self, series: Any) -> np.ndarray:
+        """The target as the network is trained on it.
+
+        Returns:
+            For a classifier, class indices (N,) into :attr:`classes`; for a regression,
+            the standardised values (N, 1): ``(y - target_mean) / target_std``.
+
+        Raises:
+            DataError: a missing value, a class the model does not know, or a value that
+                is not a finite number for a regression.
+        """
+        values = list(series)
+        if self.task == "classify":
+            index = {c: i for i, c in enumerate(self.classes)}
+            out = np.empty(len(values), dtype=np.intp)
+            for i, value in enumerate(values):
+                key = _class_key(value)
+                if key not in index:
+                    raise DataError(
+                        f"target {self.target!r}: {value!r} (row {i}) is not one of the "
+                        f"classes {column_list(self.classes)}"
+                    )
+                out[i] = index[key]
+            return out
+        try:
+            y = np.array([float(v) for v in values], dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"target {self.target!r} must hold numbers: {exc}") from None
+        if not np.isfinite(y).all():
+            raise DataError(f"target {self.target!r} holds a missing or infinite value")
+        return ((y - self.target_mean) / self.target_std)[:, None]
+
+    def predict(self, frame: Any, source: str = "data") -> np.ndarray:
+        """Predictions for raw rows: class labels (N,) of text, or values (N,) float64."""
+        return self._predict_x(self.transform(frame, source))
+
+    def predict_proba(self, frame: Any, source: str = "data") -> np.ndarray:
+        """Class probabilities for raw rows: (N, K) float64, columns as :attr:`classes`."""
+        if self.task != "classify":
+            raise ConfigError("predict_proba needs a classifier; this model is a regression")
+        return self.net.predict_proba(self.transform(frame, source)).astype(np.float64)
+
+    def _predict_x(self, x: np.ndarray) -> np.ndarray:
+        out = self.net.predict(x).astype(np.float64)
+        if self.task == "classify":
+            return np.array(self.classes, dtype=object)[out.argmax(axis=1)]
+        return out[:, 0] * self.target_std + self.target_mean
+
+    def _score(self, x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+        """Accuracy and macro-F1 (y: class indices), or RMSE and R² (y: raw values)."""
+        out = self.net.predict(x).astype(np.float64)
+        if self.task == "classify":
+            pred = out.argmax(axis=1)
+            return {"accuracy": float(np.mean(pred == y)), "macro_f1": macro_f1(y, pred)}
+        pred = out[:, 0] * self.target_std + self.target_mean
+        residual = float(np.sum((y - pred) ** 2))
+        total = float(np.sum((y - y.mean()) ** 2))
+        return {
+            "rmse": math.sqrt(residual / len(y)),
+            "r2": 1 - residual / total if total > 0 else None,
+        }
+
+    # -- the model file -----------------------------------------------------------------
+    def metadata(self) -> dict[str, Any]:
+        """Everything but the weights, as the JSON kept in the model file."""
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "task": self.task,
+            "target": self.target,
+            "classes": self.classes,
+            "target_scaling": {"mean": self.target_mean, "std": self.target_std},
+            "preprocessing": self.preprocessor.to_dict(),
+            "metrics": self.metrics,
+            "training": self.training,
+        }
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the network and :meth:`metadata` to one file, atomically (:func:`sj.save`)."""
+        io_mod.save(self.net, path, metadata=self.metadata())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> TabularModel:
+        """Read a file written by :meth:`save`.
+
+        Raises:
+            ModelFileError: the file is not a valid model file, is a plain network
+                (use :func:`shenjing.load`), or its metadata is malformed or does not
+                fit its network.
+        """
+        net = io_mod.load(path)
+        try:
+            return cls._from_metadata(net, net.metadata)
+        except ModelFileError as exc:
+            raise ModelFileError(f"{os.fspath(path)}: {exc}") from None
+
+    @classmethod
+    def _from_metadata(cls, net: Sequential, meta: dict[str, Any]) -> TabularModel:
+        if meta.get("format") != FORMAT:
+            raise ModelFileError(
+                "a plain network, not a model trained from a table (read it with sj.load)"
+            )
+        if meta.get("version") != VERSION:
+            raise ModelFileError(
+                f"tabular model version {meta.get('version')!r} is not supported; "
+                f"this shenjing reads version {VERSION}"
+            )
+        expected = {
+            "format",
+            "version",
+            "task",
+            "target",
+            "classes",
+            "target_scaling",
+            "preprocessing",
+            "metrics",
+            "training",
+        }
+        if set(meta) != expected:
+            raise ModelFileError(f"the metadata must have exactly the fields {sorted(expected)}")
+        task, target, classes = meta["task"], meta["target"], meta["classes"]
+        if task not in TASKS:
+            raise ModelFileError(f"task must be 'classify' or 'regress', got {task!r:.40}")
+        if not isinstance(target, str):
+            raise ModelFileError("target must be a string")
+        if task == "classify":
+            if (
+                not isinstance(classes, list)
+                or len(classes) < 2
+                or not all(isinstance(c, str) for c in classes)
+                or len(set(classes)) != len(classes)
+            ):
+                raise ModelFileError("classes must be a list of at least two unique strings")
+        elif classes is not None:
+            raise ModelFileError("a regression has no classes (null)")
+        scaling = meta["target_scaling"]
+        if (
+            not isinstance(scaling, dict)
+            or set(scaling) != {"mean", "std"}
+            or not all(type(v) in (int, float) and math.isfinite(v) for v in scaling.values())
+            or scaling["std"] <= 0
+        ):
+            raise ModelFileError("target_scaling must be {mean, std} finite numbers, std > 0")
+        if not isinstance(meta["metrics"], dict) or not isinstance(meta["training"], dict):
+            raise ModelFileError("metrics and training must be objects")
+        pre = Preprocessor.from_dict(meta["preprocessing"])
+        width = len(pre.feature_names)
+        n_out = len(classes) if task == "classify" else 1
+        if net.input_features not in (None, width) or net.output_features(width) != n_out:
+            raise ModelFileError(
+                f"the network maps {net.input_features} inputs to {net.output_features(width)} "
+                f"outputs, but the preprocessing makes {width} inputs and the task needs "
+                f"{n_out} outputs"
+            )
+        return cls(
+            net,
+            pre,
+            task,
+            target,
+            classes,
+            scaling["mean"],
+            scaling["std"],
+            meta["metrics"],
+            meta["training"],
+        )
+
+    def __repr__(self) -> str:
+        what = f"{len(self.classes)} classes" if self.classes else "regression"
+        return (
+            f"TabularModel(target={self.target!r}, task={self.task!r}, {what}, "
+            f"{len(self.preprocessor.input_names)} columns → "
+            f"{len(self.preprocessor.feature_names)} inputs)"
+        )
+
+
+def build_network(
+    n_in: int, hidden: Sequence[int], n_out: int, activation: str, seed: Seed
+) -> Sequential:
+    """``n_in`` → hidden widths (each followed by ``activation``) → ``n_out`` raw outputs.
+
+    With ``activation="maxout"`` each hidden layer is a two-piece :class:`~shenjing.Maxout`
+    (its own non-linearity). Every layer draws its weights from the one ``seed``.
+
+    Example:
+        >>> build_network(3, [8, 4], 2, "tanh", seed=0)
+        Sequential(Linear(3 -> 8), Tanh(), Linear(8 -> 4), Tanh(), Linear(4 -> 2))
+    """
+    rng = np.random.default_rng(seed) if not isinstance(seed, np.random.Generator) else seed
+    layers: list[Any] = []
+    width = n_in
+    for h in hidden:
+        if activation == "maxout":
+            layers.append(Maxout(width, h, pieces=2, seed=rng))
+        else:
+            layers += [Linear(width, h, seed=rng), ACTIVATIONS.get(activation)()]
+        width = h
+    layers.append(Linear(width, n_out, seed=rng))
+    return Sequential(layers)
+
+
+def macro_f1(y: np.ndarray, pred: np.ndarray) -> float:
+    """The mean over classes of F1 = 2 TP / (2 TP + FP + FN), over the classes present
+    in ``y`` or ``pred`` (scikit-learn's ``f1_score(average="macro")``).
+
+    Example:
+        >>> macro_f1(np.array([0, 0, 1, 1]), np.array([0, 1, 1, 1]))
+        0.7333333333333334
+    """
+    scores = []
+    for k in np.union1d(y, pred):
+        tp = np.sum((pred == k) & (y == k))
+        fp = np.sum((pred == k) & (y != k))
+        fn = np.sum((pred != k) & (y == k))
+        scores.append(2 * tp / (2 * tp + fp + fn))
+    return float(np.mean(scores))
+
+
+# -- the target -------------------------------------------------------------------------
+def _infer_task(cells: Any, target: str, task: str | None, source: str):
+    """(task, reason, labels): labels are class keys (text) or float values."""
+    pd = require_pandas()
+    missing = cells.isna().to_numpy()
+    if missing.any():
+        first, count = place(cells, int(np.argmax(missing))), int(missing.sum())
+        raise DataError(
+            f"{source}: target {target!r} is missing on {first} ({count} "
+            f"row{'s' * (count != 1)} in all); a row needs its target to be learnt from: "
+            "drop or fill them"
+        )
+    numbers = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=np.float64)
+    is_numeric = not np.isnan(numbers).any()
+    if is_numeric and np.isinf(numbers).any():
+        i = int(np.argmax(np.isinf(numbers)))
+        raise DataError(
+            f"{source}: target {target!r} holds an infinite value ({cells.iloc[i]!r}) on "
+            f"{place(cells, i)}"
+        )
+    whole = is_numeric and bool(np.all(numbers == np.round(numbers)))
+    distinct = len(np.unique(numbers)) if is_numeric else cells.nunique()
+    if task == "regress":
+        if not is_numeric:
+            i = int(np.argmax(np.isnan(numbers)))
+            raise DataError(
+                f"{source}: --task regress, but target {target!r} holds text "
+                f"({cells.iloc[i]!r} on {place(cells, i)}); use --task classify"
+            )
+        return task, "given with --task", numbers
+    if task == "classify":
+        if is_numeric and not whole:
+            i = int(np.argmax(numbers != np.round(numbers)))
+            raise DataError(
+                f"{source}: --task classify, but target {target!r} holds continuous values "
+                f"({cells.iloc[i]!r} on {place(cells, i)}); use --task regress"
+            )
+        reason = "given with --task"
+    elif not is_numeric:
+        task, reason = "classify", f"target {target!r} holds text"
+    elif whole and distinct <= MAX_INFERRED_CLASSES:
+        task = "classify"
+        reason = f"target {target!r} holds {distinct} distinct whole numbers"
+    else:
+        kind = "whole numbers" if whole else "numbers with fractions"
+        reason = f"target {target!r} holds {kind} with {distinct} distinct values"
+        return "regress", reason, numbers
+    labels = [_class_key(v) for v in cells.to_numpy(dtype=object)]
+    return "classify", reason, np.array(labels, dtype=object)
+
+
+def _class_key(value: Any) -> str:
+    """A label's text; whole numbers in one spelling, so "01", "1.0" and 1 are one class."""
+    text = str(value).strip()
+    try:
+        number = float(text)
+    except ValueError:
+        return str(value)
+    if math.isfinite(number) and number.is_integer():
+        return str(int(number))
+    return str(value)
+
+
+def _sorted_classes(labels: np.ndarray) -> list[str]:
+    classes = sorted(set(labels))
+    try:
+        return sorted(classes, key=int)  # whole numbers in numeric order: 2 before 10
+    except ValueError:
+        return classes
+
+
+def _split(n: int, y: np.ndarray | None, fraction: float, rng, source: str):
+    """(train, validation) row positions, sorted; stratified by class when ``y`` is given.
+
+    Each class gives round(N_k · fraction) rows to validation but keeps at least one for
+    training.
+    """
+    if fraction == 0:
+        return np.arange(n), np.arange(0)
+    groups = [np.arange(n)] if y is None else [np.flatnonzero(y == k) for k in np.unique(y)]
+    val = []
+    for rows in groups:
+        take = min(round(len(rows) * fraction), len(rows) - 1)
+        val.append(rng.permutation(rows)[:take])
+    val_rows = np.sort(np.concatenate(val))
+    if len(val_rows) == 0:
+        raise DataError(
+            f"{source}: {n} rows are too few for a validation fraction of {fraction:g}: "
+            "no row would be held out; add rows, or use --validation 0"
+        )
+    train_rows = np.setdiff1d(np.arange(n), val_rows)
+    return train_rows, val_rows
+
+
+def _check_options(task, hidden, activation, loss, class_weight, validation) -> None:
+    if task is not None and task not in TASKS:
+        raise ConfigError(f"task must be 'classify', 'regress' or None, got {task!r}")
+    if any(isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1 for h in hidden):
+        raise ConfigError(f"hidden must be positive layer widths, got {list(hidden)!r}")
+    if activation != "maxout":
+        ACTIVATIONS.get(activation)
+    if class_weight not in (None, "balanced"):
+        raise ConfigError(f"class_weight must be None or 'balanced', got {class_weight!r}")
+    if loss is not None:
+        losses_mod.get(loss)  # fail now, naming the valid losses
+    if (
+        isinstance(validation, bool)
+        or not isinstance(validation, (int, float))
+        or not 0 <= validation < 1
+    ):
+        raise ConfigError(f"validation must be a fraction in [0, 1), got {validation!r}")
+
+
+def _check_for_task(task: str, loss: str | None, class_weight: str | None, reason: str) -> None:
+    """Options that only make sense for the other task, once the task is known."""
+    why = "" if reason.startswith("given") else f" (inferred: {reason})"
+    if class_weight is not None and task == "regress":
+        raise ConfigError(f"class_weight applies to classification, and this is a regression{why}")
+    if loss is None:
+        return
+    chosen = losses_mod.get(loss)
+    if task == "classify" and not isinstance(chosen, SoftmaxCrossEntropy):
+        raise ConfigError(f"a classifier is trained with softmax_cross_entropy, not {loss!r}{why}")
+    if task == "regress" and not isinstance(chosen, tuple(map(type, _regression_losses()))):
+        raise ConfigError(
+            f"loss {loss!r} is not a regression loss{why}; use one of "
+            f"{', '.join(REGRESSION_LOSSES)}, or --task classify"
+        )
+
+
+def _regression_losses() -> list[losses_mod.Loss]:
+    return [losses_mod.get(name) for name in REGRESSION_LOSSES]
+
+
+def _optimizer(name: str, lr: float):
+    from . import optim
+
+    return optim.get(name, lr=lr)
