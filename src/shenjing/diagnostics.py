@@ -272,14 +272,7 @@ def diagnose(
     """
     if not isinstance(net, Sequential):
         raise DTypeError(f"net must be a shenjing Sequential, got {type(net).__name__}")
-    threshold = number(
-        saturation_threshold,
-        "saturation_threshold",
-        low=0.0,
-        high=1.0,
-        low_open=True,
-        high_open=True,
-    )
+    threshold = check_saturation_threshold(saturation_threshold)
     size = positive_int(batch_size, "batch_size", allow_none=True) or PREDICT_BATCH
     X = net._check_input(x, "x")
     n = X.shape[0]
@@ -328,6 +321,11 @@ def diagnose(
             lay.grad_norms = {k: float(np.linalg.norm(g)) for k, g in sums.items()}
         total_loss = total_loss / n if loss_fn.reduction == "mean" else total_loss
     return build_report(layers, n, total_loss if loss_fn is not None else None)
+
+
+def check_saturation_threshold(value: float) -> float:
+    """``value`` as a float in (0, 1), or ConfigError naming ``saturation_threshold``."""
+    return number(value, "saturation_threshold", low=0.0, high=1.0, low_open=True, high_open=True)
 
 
 def build_report(

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import number, positive_int
+from ._checks import positive_int
 from .callbacks import Callback, TrainState
 from .diagnostics import (
     SATURATION_THRESHOLD,
@@ -46,6 +46,7 @@ from .diagnostics import (
     _accumulators,
     _backward,
     build_report,
+    check_saturation_threshold,
 )
 from .errors import ConfigError
 
@@ -153,14 +154,7 @@ class Monitor(Callback):
         self, every: int = DEFAULT_EVERY, saturation_threshold: float = SATURATION_THRESHOLD
     ) -> None:
         self.every = positive_int(every, "every")
-        self.saturation_threshold = number(
-            saturation_threshold,
-            "saturation_threshold",
-            low=0.0,
-            high=1.0,
-            low_open=True,
-            high_open=True,
-        )
+        self.saturation_threshold = check_saturation_threshold(saturation_threshold)
         self.record = TrainingDiagnostics(self.every)
         self._pending: tuple[list[LayerReport], int, list[np.ndarray]] | None = None
 
