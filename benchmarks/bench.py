@@ -145,9 +145,9 @@ def pairs(
 ):
     """Alternate chunks of a and b (a first on even rounds, b first on odd ones).
 
-    ``gap_s`` of idle time precede every chunk: BLAS and OpenMP worker threads spin
-    for a while after their last job (OpenBLAS's default is about 0.1 s), and a chunk
-    started at once would share the two cores with the previous process's spinners.
+    ``gap_s`` of idle time precede every chunk: BLAS and OpenMP worker threads may
+    spin-wait for a while after their last job, and a chunk started at once would
+    share the two cores with the previous process's spinning threads.
     """
     out_a, out_b = [], []
     for r in range(rounds):
