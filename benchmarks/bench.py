@@ -35,7 +35,7 @@ sys.path.insert(0, str(HERE))
 
 import _workloads as wl  # noqa: E402
 
-PEERS = ("torch", "sklearn", "numpy")
+PEERS = ("torch", "sklearn", "numpy", "numpy-buffered")
 
 #: (workload, peer) -> the speed-up over that peer the issue asks for.
 SPEEDUP_TARGETS = {

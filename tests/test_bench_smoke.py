@@ -20,7 +20,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "benchmarks" / "bench.py"
 WORKLOADS = ("W1", "W2", "W3", "W4")
-PEER_MODULES = {"torch": "torch", "sklearn": "sklearn", "numpy": "numpy"}
+PEER_MODULES = {
+    "torch": "torch",
+    "sklearn": "sklearn",
+    "numpy": "numpy",
+    "numpy-buffered": "numpy",
+}
 
 
 def _positive(x) -> bool:

@@ -83,3 +83,22 @@ def test_repr_of_every_public_object_is_one_line():
     for obj in objects:
         text = repr(obj)
         assert "\n" not in text and type(obj).__name__ in text
+
+
+def test_feature_modules_load_on_first_use():
+    # Keeps `import shenjing` fast (the benchmark times it); each name still resolves.
+    code = (
+        "import sys, shenjing as sj\n"
+        "features = ['comparison', 'csvdata', 'diagnostics', 'monitor', 'onnx_export',\n"
+        "            'preprocess', 'sanity', 'tabular', 'plot', 'cli', 'sklearn']\n"
+        "print([f for f in features if 'shenjing.' + f in sys.modules])\n"
+        "from shenjing import diagnose, TabularModel\n"
+        "print(sj.compare.__module__, sj.compare is sj.comparison.compare, diagnose.__name__)\n"
+        "loaded = sorted(f for f in features if 'shenjing.' + f in sys.modules)\n"
+        "print('diagnose' in dir(sj), loaded)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    first, second, third = out.stdout.splitlines()
+    assert first == "[]"
+    assert second == "shenjing.comparison True diagnose"
+    assert third == "True ['comparison', 'csvdata', 'diagnostics', 'preprocess', 'tabular']"

@@ -9,12 +9,12 @@ Everything a user needs is here at the top level::
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING
+
 from . import activations, datasets, initializers, losses, metrics, optim
 from .activations import ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
 from .callbacks import Callback, EarlyStopping, History, TrainState
-from .compare import CompareResult, compare
-from .csvdata import read_csv
-from .diagnostics import DiagnosticReport, Finding, LayerReport, diagnose
 from .errors import (
     ConfigError,
     DataError,
@@ -38,30 +38,58 @@ from .losses import (
     SumSquaredError,
 )
 from .maxout import Maxout
-from .monitor import Monitor, TrainingDiagnostics
 from .neuron import Neuron
-from .onnx_export import export_onnx
 from .optim import SGD, AdaGrad, Adam, Optimizer, RMSprop
-from .preprocess import Preprocessor
-from .sanity import SanityReport, sanity_check
 from .sequential import Sequential
-from .tabular import TabularModel
 from .train import fit
 
 __version__ = "0.1.0"
 
-# Modules that import an optional dependency load on first use, so that
-# ``import shenjing`` needs NumPy only: ``sj.plot`` (matplotlib), ``sj.cli``,
-# ``sj.sklearn`` (scikit-learn).
+# The features beyond the core load on first use: ``import shenjing`` stays fast and
+# needs NumPy only. Modules that import an optional dependency: ``sj.plot``
+# (matplotlib), ``sj.sklearn`` (scikit-learn), ``sj.cli``. Names from feature modules,
+# each found in the module that defines it:
 _LAZY_MODULES = ("cli", "plot", "sklearn")
+_LAZY_NAMES = {
+    "compare": "comparison",
+    "CompareResult": "comparison",
+    "read_csv": "csvdata",
+    "diagnose": "diagnostics",
+    "DiagnosticReport": "diagnostics",
+    "Finding": "diagnostics",
+    "LayerReport": "diagnostics",
+    "Monitor": "monitor",
+    "TrainingDiagnostics": "monitor",
+    "export_onnx": "onnx_export",
+    "Preprocessor": "preprocess",
+    "sanity_check": "sanity",
+    "SanityReport": "sanity",
+    "TabularModel": "tabular",
+}
+
+if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
+    from .comparison import CompareResult, compare
+    from .csvdata import read_csv
+    from .diagnostics import DiagnosticReport, Finding, LayerReport, diagnose
+    from .monitor import Monitor, TrainingDiagnostics
+    from .onnx_export import export_onnx
+    from .preprocess import Preprocessor
+    from .sanity import SanityReport, sanity_check
+    from .tabular import TabularModel
 
 
 def __getattr__(name: str):
     if name in _LAZY_MODULES:
-        import importlib
-
         return importlib.import_module(f"{__name__}.{name}")
+    if name in _LAZY_NAMES:
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY_NAMES[name]}"), name)
+        globals()[name] = value  # found once; later lookups do not come here
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__) | set(_LAZY_MODULES))
 
 
 __all__ = [

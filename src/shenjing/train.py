@@ -25,7 +25,6 @@ from ._checks import check_rows, number, positive_int
 from .callbacks import HOOKS, Callback, History, TrainState
 from .errors import ConfigError, DivergenceError, ShapeError
 from .initializers import Seed, as_generator
-from .monitor import as_monitor
 from .sequential import Sequential, evaluate_batches, make_metrics
 
 
@@ -89,7 +88,11 @@ def fit(
     epochs = positive_int(epochs, "epochs")
     rng = as_generator(seed)
     callbacks = _check_callbacks(callbacks)
-    recorder = as_monitor(monitor)
+    recorder = None
+    if monitor is not None and monitor is not False:
+        from .monitor import as_monitor  # diagnostics load only when asked for
+
+        recorder = as_monitor(monitor)
     if recorder is not None:
         callbacks.append(recorder)
     # Only callbacks that override it are called between backward and update, so a

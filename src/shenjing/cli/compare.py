@@ -29,7 +29,7 @@ from pathlib import Path
 
 from .. import activations as activations_mod
 from .. import datasets, optim
-from ..compare import DEFAULT_ACTIVATIONS, MAXOUT
+from ..comparison import DEFAULT_ACTIVATIONS, MAXOUT
 from ._common import require
 
 HELP = "train one network per activation or architecture over several seeds and compare"
@@ -160,7 +160,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..compare import compare
+    from ..comparison import compare
     from ._common import CommandError
 
     if args.data_seed < 0:

@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"--seed must be a non-negative integer, got {args.seed}", code=2)
     require("matplotlib", "plot")
     from .. import plot
-    from ..compare import one_blas_thread
+    from ..comparison import one_blas_thread
 
     # The notes' regression program took 105 s with OpenBLAS's default threads and 5 s
     # with one, on two busy shared cores; both runs of a program use the same setting.
@@ -114,7 +114,7 @@ def _loss_figure(plot, result: notes.NotesRun):
 def _extras(plot, out: Path, args: argparse.Namespace) -> list[Path]:
     """The activation figure, a small comparison and a decision boundary."""
     from .. import datasets
-    from ..compare import build_network, compare
+    from ..comparison import build_network, compare
     from ..optim import Adam
 
     written = [plot.save(plot.activations_figure(), out / "activations.png")]

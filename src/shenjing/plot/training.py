@@ -149,7 +149,7 @@ def compare_curves(
     """Loss curves of a :func:`shenjing.compare` result: median over seeds, min–max band.
 
     Args:
-        result: a :class:`~shenjing.compare.CompareResult`.
+        result: a :class:`~shenjing.comparison.CompareResult`.
         ax: Axes to draw on; a new figure by default.
         log: ``True``/``False`` or ``"auto"`` (log scale when the losses span more than
             :data:`LOG_SPAN`).

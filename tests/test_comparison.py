@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import shenjing as sj
-from shenjing.compare import COLUMNS, build_network, steps_to_fraction
+from shenjing.comparison import COLUMNS, build_network, steps_to_fraction
 
 TINY = {"seeds": 2, "epochs": 30, "lr": 0.05}
 
@@ -206,7 +206,7 @@ def test_a_diverging_run_is_a_result_not_a_failure(tmp_path):
 
 def test_runs_use_one_blas_thread():
     threadpoolctl = pytest.importorskip("threadpoolctl")
-    from shenjing.compare import one_blas_thread
+    from shenjing.comparison import one_blas_thread
 
     def blas_threads():
         return {
