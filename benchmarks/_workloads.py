@@ -190,8 +190,8 @@ def sklearn_dtype(step: Callable[[], float]) -> str:
 # -- a plain hand-written NumPy loop -----------------------------------------------------
 
 
-def numpy_step(w: Workload) -> Callable[[], float]:
-    """The obvious NumPy loop, as the notes write it: every intermediate a new array."""
+def _numpy_parameters(w: Workload):
+    """(layer shapes, weights, biases) of the NumPy loops: He-scaled normal, zero bias."""
     rng = np.random.default_rng(0)
     pairs = list(zip(w.sizes[:-1], w.sizes[1:], strict=True))
     Ws = [
@@ -199,6 +199,12 @@ def numpy_step(w: Workload) -> Callable[[], float]:
         for d, m in pairs
     ]
     bs = [np.zeros(m, np.float32) for _, m in pairs]
+    return pairs, Ws, bs
+
+
+def numpy_step(w: Workload) -> Callable[[], float]:
+    """The obvious NumPy loop, as the notes write it: every intermediate a new array."""
+    _, Ws, bs = _numpy_parameters(w)
     x, y = make_data(w)
     n = w.batch
     lr = np.float32(w.lr)
@@ -248,13 +254,7 @@ def numpy_buffered_step(w: Workload) -> Callable[[], float]:
     abstraction at all), so shenjing's ratio to it is what shenjing's layers, losses
     and optimizer cost.
     """
-    rng = np.random.default_rng(0)
-    pairs = list(zip(w.sizes[:-1], w.sizes[1:], strict=True))
-    Ws = [
-        (rng.standard_normal((d, m), dtype=np.float32) * np.float32(np.sqrt(2 / d)))
-        for d, m in pairs
-    ]
-    bs = [np.zeros(m, np.float32) for _, m in pairs]
+    pairs, Ws, bs = _numpy_parameters(w)
     x, y = make_data(w)
     n, last = w.batch, len(pairs) - 1
     lr = np.float32(w.lr)
