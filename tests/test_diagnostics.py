@@ -251,3 +251,19 @@ def test_update_ratio_findings_use_the_documented_limits():
     high = dg.findings([layer(0.5)])[0]
     assert high.value == 0.5 and high.threshold == dg.UPDATE_RATIO_HIGH
     assert "lower the learning rate" in str(high)
+
+
+def test_histogram_sample_and_gradient_median_see_every_unit():
+    # 10,000 rows of a 100-unit layer: a stride over the flattened values would land
+    # on the same unit every time. Only unit 0 is dead here.
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((10_000, 2))
+    net = sj.Sequential(sj.Linear(2, 100, seed=0, dtype="float64"), sj.ReLU(),
+                        sj.Linear(100, 1, seed=1, dtype="float64"))  # fmt: skip
+    net[0].b[...] = 0.0
+    net[0].b[0] = -100.0
+    report = sj.diagnose(net, x, rng.standard_normal((10_000, 1)), loss="mse")
+    relu = report.layers[1]
+    assert relu.dead_fraction == pytest.approx(0.01)
+    # Units 1..99 see zero-bias inputs, so about half their outputs are 0, not all.
+    assert 0.3 < np.mean(relu.values == 0) < 0.7

@@ -147,3 +147,39 @@ def test_on_backward_end_is_a_callback_hook(spiral):
                 callbacks=[probe])  # fmt: skip
     assert [s for s, _, _ in probe.seen] == [0, 1, 2]
     assert all(g > 0 for _, g, _ in probe.seen)
+
+
+def test_on_backward_end_sees_this_steps_batch_and_loss(spiral):
+    x, y = spiral
+
+    class Probe(sj.Callback):
+        seen: list
+
+        def on_train_begin(self, state):
+            self.seen = []
+
+        def on_backward_end(self, state):
+            self.seen.append((state.batch, state.step_loss))
+
+    probe = Probe()
+    hist = net64().fit(x, y, loss="ce", optimizer=sj.SGD(lr=0.1), epochs=1, batch_size=100,
+                       shuffle=False, callbacks=[probe])  # fmt: skip
+    assert probe.seen == list(enumerate(hist.loss))
+
+
+def test_monitoring_keeps_a_callbacks_change_to_the_gradients(spiral):
+    x, y = spiral
+
+    class Clip(sj.Callback):  # gradient clipping, written as a user would
+        def on_backward_end(self, state):
+            for layer in state.net.layers:
+                for g in layer.grads.values():
+                    np.clip(g, -1e-3, 1e-3, out=g)
+
+    weights = []
+    for monitor in (False, 1):
+        net = net64()
+        net.fit(x, y, loss="ce", optimizer=sj.SGD(lr=0.5), epochs=1, batch_size=None,
+                callbacks=[Clip()], monitor=monitor)  # fmt: skip
+        weights.append(net[0].W.copy())
+    assert np.array_equal(weights[0], weights[1])

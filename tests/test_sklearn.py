@@ -304,3 +304,27 @@ def test_clone_keeps_parameters_only(blobs):
     fresh = clone(clf)
     assert fresh.get_params() == clf.get_params()
     assert not hasattr(fresh, "net_")
+
+
+def test_partial_fit_refuses_early_stopping(blobs):
+    X, y = blobs
+    clf = MLPClassifier(hidden_layer_sizes=(8,), early_stopping=True, max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    with pytest.raises(sj.ConfigError, match="partial_fit does not support early_stopping"):
+        clf.partial_fit(X, y)
+
+
+def test_training_goes_on_after_a_read_only_memory_mapped_load(blobs, tmp_path):
+    joblib = pytest.importorskip("joblib")
+    X, y = blobs
+    clf = MLPClassifier(hidden_layer_sizes=(8,), alpha=1e-3, max_iter=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    joblib.dump(clf, tmp_path / "clf.joblib")
+    loaded = joblib.load(tmp_path / "clf.joblib", mmap_mode="r")
+    before = loaded.predict_proba(X)
+    loaded.partial_fit(X, y)  # the weight penalty's work buffers must be writable too
+    assert not np.array_equal(loaded.predict_proba(X), before)

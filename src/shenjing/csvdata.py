@@ -73,13 +73,17 @@ def read_csv(path: str | os.PathLike[str], sep: str = ",", encoding: str = "utf-
     header, lines = _scan(text, sep, name)
     if not lines:
         raise DataError(f"{name}: the file has a header ({_preview(header)}) but no data rows")
-    frame = pd.read_csv(
-        io.StringIO(text),
-        sep=sep,
-        dtype=str,
-        skip_blank_lines=True,
-        skipinitialspace=False,
-    )
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=sep,
+            dtype=str,
+            skip_blank_lines=True,
+            skipinitialspace=False,
+        )
+    except pd.errors.ParserError as exc:
+        # e.g. a quote opened and never closed: pandas' own row count is not a line number.
+        raise DataError(f"{name}: cannot parse the file ({exc}); check the quoting") from None
     if len(frame) != len(lines):  # pandas and csv disagree on a quirk of quoting
         raise DataError(
             f"{name}: could not read the rows consistently ({len(lines)} rows by one "

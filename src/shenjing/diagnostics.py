@@ -148,7 +148,8 @@ class LayerReport:
         param_norms: parameter name → norm of the parameter.
         update_ratios: parameter name → ‖ΔW‖ / ‖W‖ of an optimizer step (only recorded
             by ``fit(monitor=...)``).
-        values: a strided sample of output values, for histograms (may be ``None``).
+        values: a sample of output values for histograms: every unit of every stride-th
+            row (may be ``None``).
     """
 
     index: int
@@ -538,11 +539,14 @@ class _Accumulator:
         y2 = y.reshape(y.shape[0], -1)
         if self.count == 0:
             self.units = y2.shape[1]
-            self.stride = max(1, math.ceil(self.rows * self.units / HISTOGRAM_VALUES))
+            # Every row's units, every stride-th row: a stride over the flattened values
+            # would see only some units whenever the width is a multiple of it.
+            rows_kept = max(1, HISTOGRAM_VALUES // self.units)
+            self.stride = max(1, math.ceil(self.rows / rows_kept))
         self.count += y2.shape[0]
         self.total += float(y2.sum(dtype=np.float64))
         self.total_sq += _sum_squares(y2.astype(np.float64, copy=False))
-        self.values.append(y2.reshape(-1)[:: self.stride].copy())
+        self.values.append(y2[:: self.stride].reshape(-1).copy())
         if self.kind in ("relu", "leaky_relu"):
             self._add("active", np.count_nonzero(y2 > 0, axis=0))
         elif self.kind == "maxout":
@@ -563,7 +567,8 @@ class _Accumulator:
     def add_grad(self, dout: np.ndarray, scale: float) -> None:
         self.grad_sq += _sum_squares(dout.astype(np.float64, copy=False)) * scale * scale
         self.grad_count += dout.size
-        self.grad_values.append(np.abs(dout.reshape(-1)[:: self.stride]) * scale)
+        rows = dout.reshape(dout.shape[0], -1)[:: self.stride]
+        self.grad_values.append(np.abs(rows.reshape(-1)) * scale)
 
     def finish(self) -> LayerReport:
         layer, n = self.layer, max(self.count, 1)

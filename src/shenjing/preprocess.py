@@ -178,7 +178,7 @@ class Preprocessor:
             name = column["name"]
             cells = frame[name]
             if column["fill"] is None and cells.isna().any():
-                raise _missing_error(source, name, cells)
+                raise _missing_error(source, name, cells, trained=True)
             if column["kind"] == "numeric":
                 values = _numbers(cells, name, source)
                 values[np.isnan(values)] = column["fill"] if column["fill"] is not None else 0
@@ -309,6 +309,9 @@ def _fit_categorical(name: str, every: Any, train: Any, missing: str) -> dict[st
 def _one_hot(cells: Any, column: dict[str, Any], source: str) -> np.ndarray:
     pd = require_pandas()
     texts = cells.astype(object).where(cells.notna(), column["fill"])
+    # Categories are kept as text (as a CSV gives them); a frame built in Python may
+    # hold numbers, which must match their text.
+    texts = texts.map(lambda v: v if v is None or isinstance(v, str) else str(v))
     codes = pd.Index(column["categories"]).get_indexer(texts)  # -1 where unseen
     unseen = codes < 0
     if unseen.any():
@@ -323,14 +326,20 @@ def _one_hot(cells: Any, column: dict[str, Any], source: str) -> np.ndarray:
     return out
 
 
-def _missing_error(source: str, name: str, cells: Any) -> DataError:
+def _missing_error(source: str, name: str, cells: Any, trained: bool = False) -> DataError:
     missing = cells.isna().to_numpy()
     first = place(cells, int(np.argmax(missing)))
     count = int(missing.sum())
     where = f"the first on {first}" if count > 1 else f"on {first}"
+    # A fitted preprocessor's missing-value rule is fixed: only retraining changes it.
+    remedy = (
+        "fill them, or retrain with --missing mean or --missing most_frequent"
+        if trained
+        else "fill them, or choose --missing mean or --missing most_frequent"
+    )
     return DataError(
         f"{source}: column {name!r} has {count} missing value{'s' * (count != 1)} ({where}); "
-        "fill them, or choose --missing mean or --missing most_frequent"
+        + remedy
     )
 
 

@@ -191,6 +191,11 @@ class _BaseMLP(BaseEstimator):
 
     # -- training -----------------------------------------------------------------------
     def _fit(self, X: Any, y: Any, incremental: bool, classes: Any = None) -> _BaseMLP:
+        if incremental and self.early_stopping:
+            # One epoch per call leaves nothing to stop early; scikit-learn refuses too.
+            raise ConfigError(
+                "partial_fit does not support early_stopping=True; set early_stopping=False"
+            )
         first = not incremental or not hasattr(self, "net_")
         dtype = as_dtype(self.dtype, "dtype")
         X, y = validate_data(
@@ -324,6 +329,8 @@ class _BaseMLP(BaseEstimator):
                 for key, value in slot.items():
                     if isinstance(value, np.ndarray) and not value.flags.writeable:
                         slot[key] = np.array(value)
+            if isinstance(self._optimizer, _WeightPenalty):
+                self._optimizer._scratch.clear()  # work buffers, reallocated on use
 
     def _input(self, X: Any) -> np.ndarray:
         check_is_fitted(self)

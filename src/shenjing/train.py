@@ -94,7 +94,9 @@ def fit(
 
         recorder = as_monitor(monitor)
     if recorder is not None:
-        callbacks.append(recorder)
+        # First: recording runs the backward pass again, which would undo a user
+        # callback's change to the gradients (clipping, say) if it came after one.
+        callbacks.insert(0, recorder)
     # Only callbacks that override it are called between backward and update, so a
     # fit without them pays one falsy test per step.
     after_backward = [
@@ -147,6 +149,9 @@ def fit(
                         m.update(pred, tb)
                     net.backward(loss_fn.backward(), need_dx=False)
                     if after_backward:
+                        # This step's batch and loss; state.step still counts the steps
+                        # completed before it.
+                        state.batch, state.step_loss = b, value
                         _call(after_backward, "on_backward_end", state)
                     opt.step(net)
 
