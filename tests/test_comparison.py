@@ -217,3 +217,20 @@ def test_runs_use_one_blas_thread():
     with one_blas_thread():
         assert blas_threads() <= {1}
     assert blas_threads() == before  # put back afterwards
+
+
+def test_a_run_that_diverged_after_reaching_the_target_does_not_count():
+    from shenjing.comparison import CompareResult, Run, Variant
+
+    def run(seed, steps, diverged_at=None):
+        final = np.nan if diverged_at else 0.1
+        return Run(seed, np.array([1.0, 0.2, 0.1]), final, None if diverged_at else 1.0,
+                   steps, 0.0, None, 0.01, diverged_at)  # fmt: skip
+
+    result = CompareResult(
+        variants=[Variant("relu", "relu", (8,))],
+        runs={"relu": [run(0, 3), run(1, 2, diverged_at=3)]},
+        settings={},
+    )
+    (row,) = result.table()
+    assert row["steps_to_target"] == 3 and row["reached_target"] == 1 and row["diverged"] == 1

@@ -119,3 +119,28 @@ def test_bad_arguments(spiral):
         sj.sanity_check(small(), x, y[:5], loss="ce")
     with pytest.raises(sj.DTypeError, match="Sequential"):
         sj.sanity_check(sj.Linear(2, 3), x, y, loss="ce")
+
+
+def test_regression_loss_at_init_allows_outputs_as_large_as_the_targets():
+    x, y = sj.datasets.sine(seed=0)
+    net = sj.Sequential(sj.Linear(1, 64, seed=0), sj.Tanh(), sj.Linear(64, 1, seed=1))
+    healthy = sj.sanity_check(net, x, y, loss="mse")["loss at init"]
+    assert healthy.passed, healthy.message
+    net[2].W[...] *= 30  # initial outputs far larger than the targets
+    blown = sj.sanity_check(net, x, y, loss="mse")["loss at init"]
+    assert blown.passed is False and "above 2 ×" in blown.message
+    assert blown.value > 2 * blown.expected
+
+
+def test_gradient_check_avoids_kinks_even_when_few_rows_are_smooth():
+    # The notes' XOR network has no biases: the input (0, 0) sits on every ReLU's kink,
+    # and only the other three rows are smooth. They must be the ones checked.
+    x, y = sj.datasets.xor()
+    net = sj.Sequential(
+        sj.Linear(2, 30, bias=False, init="normal", dtype="float64", seed=0),
+        sj.ReLU(),
+        sj.Linear(30, 1, bias=False, init="normal", dtype="float64", seed=1),
+    )
+    check = sj.sanity_check(net, x, y, loss="sse")["gradient check"]
+    assert check.passed, check.message
+    assert "on 3 rows" in check.message

@@ -156,7 +156,11 @@ class CompareResult:
             runs = self.runs[v.name]
             finite = [r.final_loss for r in runs if r.diverged_at is None]
             final = finite or [math.nan]
-            reached = [r.steps_to_target for r in runs if r.steps_to_target is not None]
+            reached = [
+                r.steps_to_target
+                for r in runs
+                if r.steps_to_target is not None and r.diverged_at is None
+            ]
             rows.append(
                 {
                     "variant": v.name,
