@@ -94,3 +94,11 @@ def test_progress_bar_only_on_a_terminal_without_quiet(quiet, bar, tmp_path, cap
     code, out, err = run_cli(argv, capsys)
     assert code == 0 and "relu" in out
     assert ("compare: 100%" in err) is bar
+
+
+def test_an_out_that_is_a_file_is_refused_before_training(tmp_path, capsys):
+    from shenjing.cli import main
+
+    (tmp_path / "afile").write_text("x")
+    assert main(["compare", "--out", str(tmp_path / "afile"), "--seeds", "1"]) == 2
+    assert "exists and is not a folder" in capsys.readouterr().err

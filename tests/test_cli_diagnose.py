@@ -143,3 +143,19 @@ def test_subprocess_smoke(spiral_files):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "No findings" in done.stdout
+
+
+def test_an_unknown_class_names_the_file_and_line(tmp_path, capsys):
+    from shenjing.cli import main
+
+    rows = ["a,b,label"] + [f"{i % 7},{(3 * i) % 5},{'yes' if i % 2 else 'no'}" for i in range(40)]
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    model = str(tmp_path / "m.shj")
+    assert main(["train", str(tmp_path / "t.csv"), "--target", "label", "--epochs", "1",
+                 "--out", model, "--quiet"]) == 0  # fmt: skip
+    rows[4] = "1,2,maybe"
+    (tmp_path / "bad.csv").write_text("\n".join(rows) + "\n")
+    capsys.readouterr()
+    assert main(["diagnose", model, str(tmp_path / "bad.csv")]) == 1
+    err = capsys.readouterr().err
+    assert "bad.csv: target 'label' has 'maybe' on line 5" in err

@@ -191,6 +191,7 @@ def test_bad_data_is_one_line_exit_1_and_no_file(tmp_path, capsys, text, options
         (["--class-weight", "auto"], "invalid choice: 'auto'"),
         (["--out", "no/such/folder/m.shj"], "the folder"),
         (["--out", "."], "is a folder; give a file name"),
+        (["--seed", "-1"], "--seed must be a non-negative integer"),
     ],
 )
 def test_bad_options_exit_2(tmp_path, capsys, options, message):

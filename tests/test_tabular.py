@@ -113,7 +113,9 @@ def test_whole_number_targets_become_classes_in_numeric_order():
     assert model.classes == ["2", "10"]  # "02" and "2" are one class, 2 before 10
     assert "2 distinct whole numbers" in model.training["task_reason"]
     np.testing.assert_array_equal(model.encode_target(pd.Series([10, "2", 2.0])), [1, 0, 0])
-    with pytest.raises(sj.DataError, match="'7' \\(row 0\\) is not one of the classes"):
+    with pytest.raises(
+        sj.DataError, match="data: target 'y' has '7' on row 0, which is not one of the classes"
+    ):
         model.encode_target(["7"])
     assert model.metrics["on"] == "training"
 

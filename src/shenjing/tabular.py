@@ -253,7 +253,7 @@ class TabularModel:
             frame = frame.drop(columns=[self.target])
         return self.preprocessor.transform(frame, source)
 
-    def encode_target(self, series: Any) -> np.ndarray:
+    def encode_target(self, series: Any, source: str = "data") -> np.ndarray:
         """The target as the network is trained on it.
 
         Returns:
@@ -264,6 +264,8 @@ class TabularModel:
             DataError: a missing value, a class the model does not know, or a value that
                 is not a finite number for a regression.
         """
+        if not hasattr(series, "iloc"):  # a list or array: rows are counted from 0
+            series = require_pandas().Series(list(series), dtype=object)
         values = list(series)
         if self.task == "classify":
             index = {c: i for i, c in enumerate(self.classes)}
@@ -272,8 +274,9 @@ class TabularModel:
                 key = _class_key(value)
                 if key not in index:
                     raise DataError(
-                        f"target {self.target!r}: {value!r} (row {i}) is not one of the "
-                        f"classes {column_list(self.classes)}"
+                        f"{source}: target {self.target!r} has {value!r} on "
+                        f"{place(series, i)}, which is not one of the classes "
+                        f"{column_list(self.classes)}"
                     )
                 out[i] = index[key]
             return out

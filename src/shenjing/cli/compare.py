@@ -165,6 +165,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.data_seed < 0:
         raise CommandError(f"--data-seed must be non-negative, got {args.data_seed}", code=2)
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        # Found now rather than after every run has trained.
+        raise CommandError(f"--out {args.out}: exists and is not a folder", code=2)
     require("matplotlib", "plot")
     if args.jobs != 1:
         require("joblib", "cli")

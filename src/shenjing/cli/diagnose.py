@@ -153,7 +153,7 @@ def _tabular(args: argparse.Namespace, frame: Any) -> tuple[np.ndarray, Any, str
     x = model.transform(frame, args.data)
     if model.target not in frame.columns:
         return x, None, None
-    y = model.encode_target(frame[model.target])
+    y = model.encode_target(frame[model.target], args.data)
     if args.loss is not None:
         return x, y, args.loss
     if model.task == "classify":

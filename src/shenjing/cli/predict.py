@@ -16,6 +16,8 @@ import io
 import os
 import sys
 
+import numpy as np
+
 from ..errors import ConfigError
 from ._common import CommandError, require
 
@@ -65,9 +67,11 @@ def prediction_table(model, frame, source: str = "data"):
     import pandas as pd
 
     x = model.transform(frame, source)
-    columns = {model.target: model._predict_x(x)}
-    if model.task == "classify":
-        proba = model.net.predict_proba(x).astype("float64")
-        for k, name in enumerate(model.classes):
-            columns[f"p_{name}"] = proba[:, k]
+    if model.task != "classify":
+        return pd.DataFrame({model.target: model._predict_x(x)})
+    # One pass of the network: the class is the most probable one.
+    proba = model.net.predict_proba(x).astype("float64")
+    columns = {model.target: np.array(model.classes, dtype=object)[proba.argmax(axis=1)]}
+    for k, name in enumerate(model.classes):
+        columns[f"p_{name}"] = proba[:, k]
     return pd.DataFrame(columns)

@@ -179,6 +179,8 @@ def _report(model, out: str) -> None:
 
 def _check_options(args: argparse.Namespace) -> dict:
     """Every option checked before the data is read; a bad one exits 2."""
+    if args.seed < 0:
+        raise CommandError(f"--seed must be a non-negative integer, got {args.seed}", 2)
     sep = {"\\t": "\t", "tab": "\t"}.get(args.sep, args.sep)
     if len(sep) != 1 or sep in '\r\n"':
         raise CommandError(f"--sep must be one character, e.g. ';' or '\\t', got {args.sep!r}", 2)
