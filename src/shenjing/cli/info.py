@@ -64,9 +64,13 @@ def run(args: argparse.Namespace) -> int:
     keys = ("rows", "train_rows", "validation_rows", "epochs_run", "batch_size", "lr", "seed")
     print("training: " + ", ".join(f"{k} {t[k]}" for k in keys if k in t))
     print(f"  loss {t.get('loss', '?')}, optimizer {t.get('optimizer', '?')}")
-    if "class_counts" in t:
-        for part, counts in t["class_counts"].items():
-            print(f"  {part} rows per class: " + ", ".join(f"{c} {n}" for c, n in counts.items()))
+    counts_by_part = t.get("class_counts", {})
+    # Informational metadata, not checked on loading: show it only if it has its shape.
+    if isinstance(counts_by_part, dict):
+        for part, counts in counts_by_part.items():
+            if isinstance(counts, dict):
+                shown = ", ".join(f"{c} {n}" for c, n in counts.items())
+                print(f"  {part} rows per class: {shown}")
     m = dict(model.metrics)
     on = m.pop("on", "validation")
     shown = ", ".join(
