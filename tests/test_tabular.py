@@ -13,7 +13,8 @@ import shenjing as sj
 
 pd = pytest.importorskip("pandas")
 from shenjing.csvdata import read_csv  # noqa: E402
-from shenjing.tabular import TabularModel, _split, build_network, macro_f1  # noqa: E402
+from shenjing.tabular import TabularModel, build_network, macro_f1  # noqa: E402
+from shenjing.target import stratified_split  # noqa: E402
 
 CUSTOMERS = Path(__file__).parent / "data" / "customers.csv"
 FAST = {"hidden": (16,), "epochs": 15, "batch_size": 16, "lr": 0.01}
@@ -129,13 +130,13 @@ def test_many_whole_numbers_make_a_regression():
 
 def test_stratified_split_keeps_class_shares():
     y = np.array([0] * 80 + [1] * 20)
-    train, val = _split(100, y, 0.25, np.random.default_rng(1), "d")
+    train, val = stratified_split(100, y, 0.25, np.random.default_rng(1), "d")
     assert np.bincount(y[val]).tolist() == [20, 5]
     assert len(np.intersect1d(train, val)) == 0 and len(train) + len(val) == 100
-    again = _split(100, y, 0.25, np.random.default_rng(1), "d")
+    again = stratified_split(100, y, 0.25, np.random.default_rng(1), "d")
     np.testing.assert_array_equal(again[1], val)
     # A class of one row keeps it for training.
-    train, val = _split(5, np.array([0, 0, 0, 0, 1]), 0.5, np.random.default_rng(0), "d")
+    train, val = stratified_split(5, np.array([0, 0, 0, 0, 1]), 0.5, np.random.default_rng(0), "d")
     assert 4 in train
 
 

@@ -38,12 +38,11 @@ from .losses import SoftmaxCrossEntropy
 from .maxout import Maxout
 from .preprocess import Preprocessor
 from .sequential import Sequential
+from .target import class_key, infer_task, sorted_classes, stratified_split
 
 FORMAT = "shenjing-tabular"
 VERSION = 1
 TASKS = ("classify", "regress")
-#: A numeric target with at most this many distinct whole numbers is taken as classes.
-MAX_INFERRED_CLASSES = 20
 #: Regression losses; a classifier always uses softmax cross-entropy.
 REGRESSION_LOSSES = ("mse", "huber", "sse")
 
@@ -150,11 +149,11 @@ class TabularModel:
         if len(frame) < 2:
             raise DataError(f"{source}: {len(frame)} row is too few to train on")
         cells = frame[target]
-        task, reason, labels = _infer_task(cells, target, task, source)
+        task, reason, labels = infer_task(cells, target, task, source)
         _check_for_task(task, loss, class_weight, reason)
         rng = np.random.default_rng(seed)
         if task == "classify":
-            classes = _sorted_classes(labels)
+            classes = sorted_classes(labels)
             if len(classes) < 2:
                 raise DataError(
                     f"{source}: target {target!r} has one class only ({classes[0]!r} in all "
@@ -162,11 +161,11 @@ class TabularModel:
                 )
             index = {c: i for i, c in enumerate(classes)}
             y = np.array([index[v] for v in labels], dtype=np.intp)
-            train, val = _split(len(frame), y, validation, rng, source)
+            train, val = stratified_split(len(frame), y, validation, rng, source)
         else:
             classes = None
             y = labels.astype(np.float64)
-            train, val = _split(len(frame), None, validation, rng, source)
+            train, val = stratified_split(len(frame), None, validation, rng, source)
 
         features = frame.drop(columns=[target])
         pre = Preprocessor(numeric, categorical, missing).fit(features, train, source)
@@ -271,7 +270,7 @@ class TabularModel:
             index = {c: i for i, c in enumerate(self.classes)}
             out = np.empty(len(values), dtype=np.intp)
             for i, value in enumerate(values):
-                key = _class_key(value)
+                key = class_key(value)
                 if key not in index:
                     raise DataError(
                         f"{source}: target {self.target!r} has {value!r} on "
@@ -471,100 +470,6 @@ def macro_f1(y: np.ndarray, pred: np.ndarray) -> float:
         fn = np.sum((pred != k) & (y == k))
         scores.append(2 * tp / (2 * tp + fp + fn))
     return float(np.mean(scores))
-
-
-# -- the target -------------------------------------------------------------------------
-def _infer_task(cells: Any, target: str, task: str | None, source: str):
-    """(task, reason, labels): labels are class keys (text) or float values."""
-    pd = require_pandas()
-    missing = cells.isna().to_numpy()
-    if missing.any():
-        first, count = place(cells, int(np.argmax(missing))), int(missing.sum())
-        raise DataError(
-            f"{source}: target {target!r} is missing on {first} ({count} "
-            f"row{'s' * (count != 1)} in all); a row needs its target to be learnt from: "
-            "drop or fill them"
-        )
-    numbers = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=np.float64)
-    is_numeric = not np.isnan(numbers).any()
-    if is_numeric and np.isinf(numbers).any():
-        i = int(np.argmax(np.isinf(numbers)))
-        raise DataError(
-            f"{source}: target {target!r} holds an infinite value ({cells.iloc[i]!r}) on "
-            f"{place(cells, i)}"
-        )
-    whole = is_numeric and bool(np.all(numbers == np.round(numbers)))
-    distinct = len(np.unique(numbers)) if is_numeric else cells.nunique()
-    if task == "regress":
-        if not is_numeric:
-            i = int(np.argmax(np.isnan(numbers)))
-            raise DataError(
-                f"{source}: --task regress, but target {target!r} holds text "
-                f"({cells.iloc[i]!r} on {place(cells, i)}); use --task classify"
-            )
-        return task, "given with --task", numbers
-    if task == "classify":
-        if is_numeric and not whole:
-            i = int(np.argmax(numbers != np.round(numbers)))
-            raise DataError(
-                f"{source}: --task classify, but target {target!r} holds continuous values "
-                f"({cells.iloc[i]!r} on {place(cells, i)}); use --task regress"
-            )
-        reason = "given with --task"
-    elif not is_numeric:
-        task, reason = "classify", f"target {target!r} holds text"
-    elif whole and distinct <= MAX_INFERRED_CLASSES:
-        task = "classify"
-        reason = f"target {target!r} holds {distinct} distinct whole numbers"
-    else:
-        kind = "whole numbers" if whole else "numbers with fractions"
-        reason = f"target {target!r} holds {kind} with {distinct} distinct values"
-        return "regress", reason, numbers
-    labels = [_class_key(v) for v in cells.to_numpy(dtype=object)]
-    return "classify", reason, np.array(labels, dtype=object)
-
-
-def _class_key(value: Any) -> str:
-    """A label's text; whole numbers in one spelling, so "01", "1.0" and 1 are one class."""
-    text = str(value).strip()
-    try:
-        number = float(text)
-    except ValueError:
-        return str(value)
-    if math.isfinite(number) and number.is_integer():
-        return str(int(number))
-    return str(value)
-
-
-def _sorted_classes(labels: np.ndarray) -> list[str]:
-    classes = sorted(set(labels))
-    try:
-        return sorted(classes, key=int)  # whole numbers in numeric order: 2 before 10
-    except ValueError:
-        return classes
-
-
-def _split(n: int, y: np.ndarray | None, fraction: float, rng, source: str):
-    """(train, validation) row positions, sorted; stratified by class when ``y`` is given.
-
-    Each class gives round(N_k · fraction) rows to validation but keeps at least one for
-    training.
-    """
-    if fraction == 0:
-        return np.arange(n), np.arange(0)
-    groups = [np.arange(n)] if y is None else [np.flatnonzero(y == k) for k in np.unique(y)]
-    val = []
-    for rows in groups:
-        take = min(round(len(rows) * fraction), len(rows) - 1)
-        val.append(rng.permutation(rows)[:take])
-    val_rows = np.sort(np.concatenate(val))
-    if len(val_rows) == 0:
-        raise DataError(
-            f"{source}: {n} rows are too few for a validation fraction of {fraction:g}: "
-            "no row would be held out; add rows, or use --validation 0"
-        )
-    train_rows = np.setdiff1d(np.arange(n), val_rows)
-    return train_rows, val_rows
 
 
 def _check_options(task, hidden, activation, loss, class_weight, validation) -> None:
