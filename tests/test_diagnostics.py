@@ -8,6 +8,7 @@ import pytest
 
 import shenjing as sj
 from shenjing import diagnostics as dg
+from shenjing import findings as fd
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +48,8 @@ def test_healthy_spiral_network_has_no_finding():
     report = sj.diagnose(net, x, y, loss="softmax_cross_entropy")
     assert report.findings == []
     assert "No findings" in str(report)
-    assert report.layers[1].dead_fraction < dg.DEAD_LIMIT
-    assert report.gradient_ratio is not None and report.gradient_ratio > dg.VANISHING_RATIO
+    assert report.layers[1].dead_fraction < fd.DEAD_LIMIT
+    assert report.gradient_ratio is not None and report.gradient_ratio > fd.VANISHING_RATIO
 
 
 def test_relu_with_biases_of_minus_ten_is_dead_and_named(data):
@@ -130,7 +131,7 @@ def test_exploding_gradient_is_flagged(data):
         if isinstance(layer, sj.Linear):
             layer.W[...] *= 3  # each layer multiplies the backward signal by about 3
     report = sj.diagnose(net, x, y, loss="ce")
-    assert report.gradient_ratio > dg.EXPLODING_RATIO
+    assert report.gradient_ratio > fd.EXPLODING_RATIO
     assert "exploding_gradient" in report.codes
 
 
@@ -249,7 +250,7 @@ def test_update_ratio_findings_use_the_documented_limits():
     assert [f.code for f in dg.findings([layer(0.5)])] == ["update_ratio_high"]
     assert [f.code for f in dg.findings([layer(1e-7)])] == ["update_ratio_low"]
     high = dg.findings([layer(0.5)])[0]
-    assert high.value == 0.5 and high.threshold == dg.UPDATE_RATIO_HIGH
+    assert high.value == 0.5 and high.threshold == fd.UPDATE_RATIO_HIGH
     assert "lower the learning rate" in str(high)
 
 

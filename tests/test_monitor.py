@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import shenjing as sj
-from shenjing import diagnostics as dg
+from shenjing import findings as fd
 from shenjing.monitor import DEFAULT_EVERY, Monitor, TrainingDiagnostics
 
 
@@ -89,8 +89,8 @@ def test_learning_rate_far_too_high_is_flagged_a_sane_one_is_not(spiral):
                        monitor=10)  # fmt: skip
     sane_ratio = sane.diagnostics.summary().layers[0].update_ratios["W"]
     high_ratio = high.diagnostics.summary().layers[0].update_ratios["W"]
-    assert 1e-4 < sane_ratio < dg.UPDATE_RATIO_HIGH
-    assert high_ratio > 10 * dg.UPDATE_RATIO_HIGH
+    assert 1e-4 < sane_ratio < fd.UPDATE_RATIO_HIGH
+    assert high_ratio > 10 * fd.UPDATE_RATIO_HIGH
     assert not any(c.startswith("update_ratio") for c in sane.diagnostics.summary().codes)
     flagged = [f for f in high.diagnostics.findings if f.code == "update_ratio_high"]
     assert {f.layer for f in flagged} == {0, 2}

@@ -25,8 +25,9 @@ from typing import Any
 import numpy as np
 
 from ..callbacks import History
-from ..diagnostics import UPDATE_RATIO_HIGH, UPDATE_RATIO_LOW, UPDATE_RATIO_TARGET, DiagnosticReport
+from ..diagnostics import DiagnosticReport
 from ..errors import ConfigError
+from ..findings import UPDATE_RATIO_HIGH, UPDATE_RATIO_LOW, UPDATE_RATIO_TARGET
 from ..monitor import TrainingDiagnostics
 from ._figure import new_axes, plt
 

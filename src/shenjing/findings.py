@@ -1,0 +1,202 @@
+"""Findings: plain-language verdicts on a network's diagnostics, and their thresholds.
+
+Each finding names what was measured, the documented threshold it crossed (the
+constants below) and what to try; :mod:`shenjing.diagnostics` lists every code with its
+evidence and threshold. :func:`findings` reads the per-layer records that diagnostics
+measure; it computes nothing from the network itself.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .diagnostics import LayerReport
+
+#: A unit active (output > 0) on fewer than this fraction of inputs, but not none, is
+#: nearly dead.
+NEARLY_DEAD = 0.01
+#: Findings: a layer with more than this fraction of dead units.
+DEAD_LIMIT = 0.10
+#: Findings: a layer with more than this fraction of dead or nearly dead units.
+NEARLY_DEAD_LIMIT = 0.25
+#: Findings: a sigmoid/tanh layer with more than this fraction of saturated units.
+SATURATED_LIMIT = 0.10
+#: Findings: a hidden layer whose |mean| / std of outputs exceeds this.
+ZERO_CENTRED_LIMIT = 1.5
+#: Findings: gradient RMS of the first parametrised layer over the last's, below this.
+VANISHING_RATIO = 1e-2
+#: ... or above this.
+EXPLODING_RATIO = 1e2
+#: CS231n's rule of thumb for ‖ΔW‖ / ‖W‖ per step.
+UPDATE_RATIO_TARGET = 1e-3
+#: Findings: update-to-weight ratios outside [UPDATE_RATIO_LOW, UPDATE_RATIO_HIGH].
+UPDATE_RATIO_LOW = 1e-5
+UPDATE_RATIO_HIGH = 1e-2
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One verdict: what was measured, the threshold it crossed, and what to try.
+
+    Attributes:
+        code: a fixed name such as ``"dead_units"`` (see the module's table).
+        layer: the layer's index in the network, or ``None`` for the whole network.
+        value: the measured number (a fraction, a ratio).
+        threshold: the documented limit it crossed.
+        message: the verdict in plain words, with the number.
+        advice: what to try.
+    """
+
+    code: str
+    layer: int | None
+    value: float
+    threshold: float
+    message: str
+    advice: str
+
+    def __str__(self) -> str:
+        return f"{self.message} — {self.advice}"
+
+
+def findings(layers: list[LayerReport], ratio: float | None = None) -> list[Finding]:
+    """Every finding whose evidence crosses its documented threshold (module table)."""
+    found: list[Finding] = []
+    last_param = max((lay.index for lay in layers if lay.parametrised), default=-1)
+    for lay in layers:
+        where = f"layer {lay.index} ({lay.name})"
+        dead = lay.dead_fraction
+        if dead is not None and dead > DEAD_LIMIT:
+            found.append(_dead_finding(lay, where, dead))
+        elif (
+            lay.nearly_dead_fraction is not None
+            and dead is not None
+            and dead + lay.nearly_dead_fraction > NEARLY_DEAD_LIMIT
+        ):
+            value = dead + lay.nearly_dead_fraction
+            found.append(
+                Finding(
+                    "nearly_dead_units",
+                    lay.index,
+                    value,
+                    NEARLY_DEAD_LIMIT,
+                    f"{where}: {value:.0%} of units are dead or active on fewer than "
+                    f"{NEARLY_DEAD:.0%} of inputs",
+                    "lower the learning rate, check the biases' initial values, or try LeakyReLU",
+                )
+            )
+        sat = lay.saturated_fraction
+        if sat is not None and sat > SATURATED_LIMIT:
+            found.append(
+                Finding(
+                    "saturated_units",
+                    lay.index,
+                    sat,
+                    SATURATED_LIMIT,
+                    f"{where}: {sat:.0%} of units are saturated (local derivative near 0 "
+                    "for most inputs), so they pass almost no gradient",
+                    "scale the weights down (xavier init), standardise the inputs, or use ReLU",
+                )
+            )
+        hidden = lay.index < last_param and not lay.parametrised
+        if hidden and lay.std > 0 and abs(lay.mean) / lay.std > ZERO_CENTRED_LIMIT:
+            value = abs(lay.mean) / lay.std
+            found.append(
+                Finding(
+                    "not_zero_centred",
+                    lay.index,
+                    value,
+                    ZERO_CENTRED_LIMIT,
+                    f"{where}: outputs are not zero-centred (mean {lay.mean:.3g}, "
+                    f"std {lay.std:.3g}, |mean|/std {value:.3g}); the next layer's weight "
+                    "gradients then share one sign and updates zig-zag",
+                    "use tanh instead of sigmoid, or a zero-centred activation",
+                )
+            )
+        for name, r in lay.update_ratios.items():
+            if name != "W" or not math.isfinite(r):
+                continue
+            if r > UPDATE_RATIO_HIGH:
+                found.append(
+                    Finding(
+                        "update_ratio_high",
+                        lay.index,
+                        r,
+                        UPDATE_RATIO_HIGH,
+                        f"{where}: updates are {r:.2g} of the weights' size per step "
+                        f"(rule of thumb: about {UPDATE_RATIO_TARGET:g})",
+                        "lower the learning rate",
+                    )
+                )
+            elif r < UPDATE_RATIO_LOW:
+                found.append(
+                    Finding(
+                        "update_ratio_low",
+                        lay.index,
+                        r,
+                        UPDATE_RATIO_LOW,
+                        f"{where}: updates are only {r:.2g} of the weights' size per step "
+                        f"(rule of thumb: about {UPDATE_RATIO_TARGET:g})",
+                        "raise the learning rate",
+                    )
+                )
+    if ratio is not None and ratio < VANISHING_RATIO:
+        found.append(
+            Finding(
+                "vanishing_gradient",
+                None,
+                ratio,
+                VANISHING_RATIO,
+                f"vanishing gradient: the first parametrised layer receives {ratio:.2g} "
+                "times the gradient of the last",
+                "use ReLU with He init instead of sigmoid/tanh, fewer layers, or check for "
+                "saturated units",
+            )
+        )
+    elif ratio is not None and ratio > EXPLODING_RATIO:
+        found.append(
+            Finding(
+                "exploding_gradient",
+                None,
+                ratio,
+                EXPLODING_RATIO,
+                f"exploding gradient: the first parametrised layer receives {ratio:.3g} "
+                "times the gradient of the last",
+                "scale the initial weights down, or lower the learning rate",
+            )
+        )
+    return found
+
+
+def _dead_finding(lay: LayerReport, where: str, dead: float) -> Finding:
+    if lay.name == "Maxout":
+        return Finding(
+            "dead_units",
+            lay.index,
+            dead,
+            DEAD_LIMIT,
+            f"{where}: {dead:.0%} of pieces never win, so they never learn",
+            "lower the learning rate, or use fewer pieces",
+        )
+    if lay.name == "LeakyReLU":
+        return Finding(
+            "dead_units",
+            lay.index,
+            dead,
+            DEAD_LIMIT,
+            f"{where}: {dead:.0%} of units never receive a positive input; only the "
+            "negative slope carries their gradient",
+            "lower the learning rate, or check the biases' initial values",
+        )
+    shown = ", ".join(str(int(i)) for i in lay.dead_units[:8])
+    more = "…" if len(lay.dead_units) > 8 else ""
+    return Finding(
+        "dead_units",
+        lay.index,
+        dead,
+        DEAD_LIMIT,
+        f"{where}: {dead:.0%} of units are dead (output 0 for every input; units {shown}{more})",
+        "lower the learning rate, check the biases' initial values, or try LeakyReLU",
+    )
