@@ -23,7 +23,7 @@ import time
 import numpy as np
 
 import shenjing as sj
-from shenjing.monitor import DEFAULT_EVERY
+from shenjing.diagnosis.monitor import DEFAULT_EVERY
 
 
 def main() -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from shenjing.callbacks import HOOKS
 
 import shenjing as sj
-from shenjing.callbacks import HOOKS
 
 
 def regression(n=10, seed=0):

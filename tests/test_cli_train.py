@@ -15,7 +15,7 @@ import shenjing as sj
 from shenjing.cli import main
 
 pd = pytest.importorskip("pandas")
-from shenjing.csvdata import read_csv  # noqa: E402
+from shenjing.data.csvdata import read_csv  # noqa: E402
 from shenjing.tabular import TabularModel  # noqa: E402
 
 CUSTOMERS = Path(__file__).parent / "data" / "customers.csv"

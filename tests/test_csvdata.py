@@ -7,7 +7,7 @@ import pytest
 import shenjing as sj
 
 pd = pytest.importorskip("pandas")
-from shenjing.csvdata import column_list, nearest, read_csv  # noqa: E402
+from shenjing.data.csvdata import column_list, nearest, read_csv  # noqa: E402
 
 
 def write(tmp_path, text: str | bytes, name: str = "data.csv"):

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import shenjing as sj
-from shenjing import diagnostics as dg
-from shenjing import findings as fd
+from shenjing.diagnosis import diagnostics as dg
+from shenjing.diagnosis import findings as fd
 
 
 @pytest.fixture(scope="module")

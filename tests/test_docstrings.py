@@ -11,7 +11,7 @@ import pytest
 
 import shenjing as sj
 
-MODULES = sorted(m.name for m in pkgutil.iter_modules(sj.__path__, "shenjing."))
+MODULES = sorted(m.name for m in pkgutil.walk_packages(sj.__path__, "shenjing."))
 
 
 @pytest.mark.parametrize("name", MODULES)

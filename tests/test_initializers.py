@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from shenjing.initializers import as_generator, initialize
 
 import shenjing as sj
-from shenjing.initializers import as_generator, initialize
 
 NAMES = ["normal", "xavier", "xavier_normal", "he", "he_uniform", "zeros"]
 

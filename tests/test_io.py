@@ -13,10 +13,10 @@ import zipfile
 
 import numpy as np
 import pytest
+from shenjing.activations import ACTIVATIONS
 
 import shenjing as sj
-from shenjing.activations import ACTIVATIONS
-from shenjing.io import LAYER_TYPES
+from shenjing.interop.modelfile import LAYER_TYPES
 
 # -- helpers ------------------------------------------------------------------------
 

@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 import pytest
+from shenjing.metrics import predicted_classes
 
 import shenjing as sj
-from shenjing.metrics import predicted_classes
 
 
 def one_pass(name, pred, target, **kwargs):

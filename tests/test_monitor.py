@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import shenjing as sj
-from shenjing import findings as fd
-from shenjing.monitor import DEFAULT_EVERY, Monitor, TrainingDiagnostics
+from shenjing.diagnosis import findings as fd
+from shenjing.diagnosis.monitor import DEFAULT_EVERY, Monitor, TrainingDiagnostics
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
 import shenjing as sj  # noqa: E402
-from shenjing.onnx_export import DEFAULT_OPSET, MIN_OPSET  # noqa: E402
+from shenjing.interop.onnx_export import DEFAULT_OPSET, MIN_OPSET  # noqa: E402
 
 RTOL = {"float32": 1e-6, "float64": 1e-12}
 NEWEST = onnx.defs.onnx_opset_version()

@@ -89,8 +89,9 @@ def test_feature_modules_load_on_first_use():
     # Keeps `import shenjing` fast (the benchmark times it); each name still resolves.
     code = (
         "import sys, shenjing as sj\n"
-        "features = ['comparison', 'csvdata', 'diagnostics', 'monitor', 'onnx_export',\n"
-        "            'preprocess', 'sanity', 'tabular', 'plot', 'cli', 'sklearn']\n"
+        "features = ['comparison', 'data.csvdata', 'diagnosis.diagnostics', 'diagnosis.monitor',\n"
+        "            'interop.onnx_export', 'data.preprocess', 'diagnosis.sanity', 'tabular',\n"
+        "            'plot', 'cli', 'sklearn']\n"
         "print([f for f in features if 'shenjing.' + f in sys.modules])\n"
         "from shenjing import diagnose, TabularModel\n"
         "print(sj.compare.__module__, sj.compare is sj.comparison.compare, diagnose.__name__)\n"
@@ -101,4 +102,6 @@ def test_feature_modules_load_on_first_use():
     first, second, third = out.stdout.splitlines()
     assert first == "[]"
     assert second == "shenjing.comparison True diagnose"
-    assert third == "True ['comparison', 'csvdata', 'diagnostics', 'preprocess', 'tabular']"
+    assert third == (
+        "True ['comparison', 'data.csvdata', 'data.preprocess', 'diagnosis.diagnostics', 'tabular']"
+    )

@@ -10,7 +10,7 @@ import pytest
 import shenjing as sj
 
 pd = pytest.importorskip("pandas")
-from shenjing.preprocess import Preprocessor  # noqa: E402
+from shenjing.data.preprocess import Preprocessor  # noqa: E402
 
 
 def frame(**columns):

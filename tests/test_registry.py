@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import shenjing as sj
-from shenjing.registry import Registry
+from shenjing.base.registry import Registry
 
 
 def make_registry() -> Registry[int]:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import shenjing as sj
-from shenjing import sanity
+from shenjing.diagnosis import sanity
 
 
 @pytest.fixture(scope="module")

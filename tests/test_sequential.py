@@ -252,7 +252,7 @@ def test_predict_in_batches_equals_one_forward(batch_size, rng):
 
 def test_predict_without_batch_size_covers_every_row(rng):
     net = small_net("float64")
-    x = rng.standard_normal((sj.sequential.PREDICT_BATCH * 2 + 3, 2))
+    x = rng.standard_normal((sj.network.sequential.PREDICT_BATCH * 2 + 3, 2))
     got = net.predict(x)
     assert got.shape == (len(x), 1)
     np.testing.assert_allclose(got, net.forward(x), rtol=1e-14, atol=1e-15)

@@ -12,9 +12,9 @@ import pytest
 import shenjing as sj
 
 pd = pytest.importorskip("pandas")
-from shenjing.csvdata import read_csv  # noqa: E402
+from shenjing.data.csvdata import read_csv  # noqa: E402
+from shenjing.data.target import stratified_split  # noqa: E402
 from shenjing.tabular import TabularModel, build_network, macro_f1  # noqa: E402
-from shenjing.target import stratified_split  # noqa: E402
 
 CUSTOMERS = Path(__file__).parent / "data" / "customers.csv"
 FAST = {"hidden": (16,), "epochs": 15, "batch_size": 16, "lr": 0.01}

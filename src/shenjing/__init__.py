@@ -10,12 +10,10 @@ Everything a user needs is here at the top level::
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import TYPE_CHECKING
 
-from . import activations, datasets, initializers, losses, metrics, optim
-from .activations import ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
-from .callbacks import Callback, EarlyStopping, History, TrainState
-from .errors import (
+from .base.errors import (
     ConfigError,
     DataError,
     DivergenceError,
@@ -25,11 +23,21 @@ from .errors import (
     ShenjingError,
     StateError,
 )
-from .gradcheck import GradCheckResult, gradcheck
-from .io import load, save
-from .layer import Layer, Parameter
-from .linear import Linear
-from .losses import (
+from .base.version import __version__
+from .data import datasets
+from .diagnosis.gradcheck import GradCheckResult, gradcheck
+from .interop.modelfile import load, save
+from .network.sequential import Sequential
+from .nn import activations, initializers
+from .nn.activations import ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
+from .nn.layer import Layer, Parameter
+from .nn.linear import Linear
+from .nn.maxout import Maxout
+from .nn.neuron import Neuron
+from .training import callbacks, losses, metrics, optim
+from .training.callbacks import Callback, EarlyStopping, History, TrainState
+from .training.loop import fit
+from .training.losses import (
     BinaryCrossEntropy,
     Huber,
     Loss,
@@ -37,13 +45,23 @@ from .losses import (
     SoftmaxCrossEntropy,
     SumSquaredError,
 )
-from .maxout import Maxout
-from .neuron import Neuron
-from .optim import SGD, AdaGrad, Adam, Optimizer, RMSprop
-from .sequential import Sequential
-from .train import fit
+from .training.optim import SGD, AdaGrad, Adam, Optimizer, RMSprop
 
-__version__ = "0.1.0"
+# The public modules keep the import paths of the flat layout they were first published
+# in (``import shenjing.losses``, ``from shenjing.datasets import spiral``); each now lives
+# in the folder of its layer of the package.
+_PUBLIC_MODULES = {
+    "activations": activations,
+    "callbacks": callbacks,
+    "datasets": datasets,
+    "initializers": initializers,
+    "losses": losses,
+    "metrics": metrics,
+    "optim": optim,
+}
+for _name, _module in _PUBLIC_MODULES.items():
+    sys.modules[f"{__name__}.{_name}"] = _module
+del _name, _module
 
 # The features beyond the core load on first use: ``import shenjing`` stays fast and
 # needs NumPy only. Modules that import an optional dependency: ``sj.plot``
@@ -53,28 +71,28 @@ _LAZY_MODULES = ("cli", "plot", "sklearn")
 _LAZY_NAMES = {
     "compare": "comparison",
     "CompareResult": "comparison",
-    "read_csv": "csvdata",
-    "diagnose": "diagnostics",
-    "DiagnosticReport": "diagnostics",
-    "Finding": "diagnostics",
-    "LayerReport": "diagnostics",
-    "Monitor": "monitor",
-    "TrainingDiagnostics": "monitor",
-    "export_onnx": "onnx_export",
-    "Preprocessor": "preprocess",
-    "sanity_check": "sanity",
-    "SanityReport": "sanity",
+    "read_csv": "data.csvdata",
+    "diagnose": "diagnosis.diagnostics",
+    "DiagnosticReport": "diagnosis.diagnostics",
+    "Finding": "diagnosis.diagnostics",
+    "LayerReport": "diagnosis.diagnostics",
+    "Monitor": "diagnosis.monitor",
+    "TrainingDiagnostics": "diagnosis.monitor",
+    "export_onnx": "interop.onnx_export",
+    "Preprocessor": "data.preprocess",
+    "sanity_check": "diagnosis.sanity",
+    "SanityReport": "diagnosis.sanity",
     "TabularModel": "tabular",
 }
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     from .comparison import CompareResult, compare
-    from .csvdata import read_csv
-    from .diagnostics import DiagnosticReport, Finding, LayerReport, diagnose
-    from .monitor import Monitor, TrainingDiagnostics
-    from .onnx_export import export_onnx
-    from .preprocess import Preprocessor
-    from .sanity import SanityReport, sanity_check
+    from .data.csvdata import read_csv
+    from .data.preprocess import Preprocessor
+    from .diagnosis.diagnostics import DiagnosticReport, Finding, LayerReport, diagnose
+    from .diagnosis.monitor import Monitor, TrainingDiagnostics
+    from .diagnosis.sanity import SanityReport, sanity_check
+    from .interop.onnx_export import export_onnx
     from .tabular import TabularModel
 
 

@@ -43,16 +43,16 @@ from typing import Any
 
 import numpy as np
 
-from . import activations as activations_mod
-from . import datasets as datasets_mod
-from . import optim as optim_mod
-from ._checks import as_dtype, number, positive_int
-from .diagnostics import diagnose
-from .errors import ConfigError, DivergenceError
-from .initializers import INITIALIZERS, as_generator
-from .linear import Linear
-from .maxout import Maxout
-from .sequential import Sequential
+from .base.checks import as_dtype, number, positive_int
+from .base.errors import ConfigError, DivergenceError
+from .data import datasets as datasets_mod
+from .diagnosis.diagnostics import diagnose
+from .network.sequential import Sequential
+from .nn import activations as activations_mod
+from .nn.initializers import INITIALIZERS, as_generator
+from .nn.linear import Linear
+from .nn.maxout import Maxout
+from .training import optim as optim_mod
 
 #: Activations :func:`compare` accepts: the activation registry's names, plus "maxout"
 #: (a two-piece Maxout layer in place of each Linear + activation).
@@ -607,8 +607,8 @@ def _percent(value: float | None) -> str:
 def _write_text(path: str, text: str) -> None:
     from pathlib import Path
 
-    from ._files import atomic_write
-    from .errors import ConfigError
+    from .base.errors import ConfigError
+    from .base.files import atomic_write
 
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, lambda f: f.write(text.encode("utf-8")), error=ConfigError)

@@ -20,13 +20,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .activations import ReLU, Sigmoid
-from .datasets import notes_regression, xor
-from .errors import ConfigError
-from .initializers import Seed, as_generator
-from .linear import Linear
-from .optim import SGD
-from .sequential import Sequential
+from .base.errors import ConfigError
+from .data.datasets import notes_regression, xor
+from .network.sequential import Sequential
+from .nn.activations import ReLU, Sigmoid
+from .nn.initializers import Seed, as_generator
+from .nn.linear import Linear
+from .training.optim import SGD
 
 PROGRAMS = ("regression", "xor")
 

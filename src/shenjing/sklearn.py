@@ -47,15 +47,15 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import activations as activations_mod
-from . import optim as optim_mod
-from ._checks import as_dtype, number, positive_int
-from .errors import ConfigError, DataError
-from .initializers import as_generator
-from .linear import Linear
-from .maxout import Maxout
-from .optim import Optimizer
-from .sequential import Sequential
+from .base.checks import as_dtype, number, positive_int
+from .base.errors import ConfigError, DataError
+from .network.sequential import Sequential
+from .nn import activations as activations_mod
+from .nn.initializers import as_generator
+from .nn.linear import Linear
+from .nn.maxout import Maxout
+from .training import optim as optim_mod
+from .training.optim import Optimizer
 
 #: Rows per mini-batch for ``batch_size="auto"`` (scikit-learn's rule: min(200, N)).
 AUTO_BATCH = 200

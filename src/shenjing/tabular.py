@@ -27,18 +27,18 @@ from typing import Any
 
 import numpy as np
 
-from . import io as io_mod
-from . import losses as losses_mod
-from .activations import ACTIVATIONS
-from .csvdata import column_list, nearest, place, require_pandas
-from .errors import ConfigError, DataError, ModelFileError
-from .initializers import Seed
-from .linear import Linear
-from .losses import SoftmaxCrossEntropy
-from .maxout import Maxout
-from .preprocess import Preprocessor
-from .sequential import Sequential
-from .target import class_key, infer_task, sorted_classes, stratified_split
+from .base.errors import ConfigError, DataError, ModelFileError
+from .data.csvdata import column_list, nearest, place, require_pandas
+from .data.preprocess import Preprocessor
+from .data.target import class_key, infer_task, sorted_classes, stratified_split
+from .interop import modelfile as io_mod
+from .network.sequential import Sequential
+from .nn.activations import ACTIVATIONS
+from .nn.initializers import Seed
+from .nn.linear import Linear
+from .nn.maxout import Maxout
+from .training import losses as losses_mod
+from .training.losses import SoftmaxCrossEntropy
 
 FORMAT = "shenjing-tabular"
 VERSION = 1
@@ -513,6 +513,6 @@ def _regression_losses() -> list[losses_mod.Loss]:
 
 
 def _optimizer(name: str, lr: float):
-    from . import optim
+    from .training import optim
 
     return optim.get(name, lr=lr)

@@ -39,7 +39,7 @@ def _load(name: str):
 
 def build_parser() -> CommandParser:
     """The argument parser with every available sub-command."""
-    from .. import __version__
+    from ..base.version import __version__
 
     parser = CommandParser(
         prog="shenjing",

@@ -8,7 +8,7 @@ import sys
 from types import ModuleType
 from typing import NoReturn
 
-from ..errors import ShenjingError
+from ..base.errors import ShenjingError
 
 
 class CommandError(Exception):

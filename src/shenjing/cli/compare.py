@@ -27,9 +27,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from .. import activations as activations_mod
-from .. import datasets, optim
 from ..comparison import DEFAULT_ACTIVATIONS, MAXOUT
+from ..data import datasets
+from ..nn import activations as activations_mod
+from ..training import optim
 from ._common import require
 
 HELP = "train one network per activation or architecture over several seeds and compare"

@@ -113,9 +113,9 @@ def _loss_figure(plot, result: notes.NotesRun):
 
 def _extras(plot, out: Path, args: argparse.Namespace) -> list[Path]:
     """The activation figure, a small comparison and a decision boundary."""
-    from .. import datasets
     from ..comparison import build_network, compare
-    from ..optim import Adam
+    from ..data import datasets
+    from ..training.optim import Adam
 
     written = [plot.save(plot.activations_figure(), out / "activations.png")]
 

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import losses
-from ..errors import ConfigError, DataError
+from ..base.errors import ConfigError, DataError
+from ..training import losses
 from ._common import CommandError, require
 
 HELP = "diagnose a saved network on data: dead and saturated units, gradient flow"
@@ -49,8 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..diagnostics import diagnose
-    from ..io import load
+    from ..diagnosis.diagnostics import diagnose
+    from ..interop.modelfile import load
 
     if args.batch_size < 1:
         raise CommandError(f"--batch-size must be a positive integer, got {args.batch_size}", 2)
@@ -121,7 +121,7 @@ def _read_data(args: argparse.Namespace, net: Any) -> tuple[np.ndarray, Any, str
     if suffix != ".csv":
         raise CommandError(f"DATA must be a .npz or .csv file, got {args.data!r}", code=2)
     require("pandas", "csv")
-    from ..csvdata import read_csv
+    from ..data.csvdata import read_csv
 
     sep = {"\\t": "\t", "tab": "\t"}.get(args.sep, args.sep)
     try:

@@ -16,14 +16,14 @@ from __future__ import annotations
 import argparse
 import os
 
-from ..io import load
+from ..interop.modelfile import load
 from ._common import CommandError, require
 
 HELP = "export a saved network to an ONNX file"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ..onnx_export import DEFAULT_OPSET
+    from ..interop.onnx_export import DEFAULT_OPSET
 
     parser.add_argument("model", metavar="MODEL", help="model file (sj.save / shenjing train)")
     parser.add_argument("out", metavar="OUT", help="the .onnx file to write")
@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     onnx = require("onnx", "onnx")
-    from ..onnx_export import INPUT_NAME, MIN_OPSET, OUTPUT_NAME, export_onnx
+    from ..interop.onnx_export import INPUT_NAME, MIN_OPSET, OUTPUT_NAME, export_onnx
 
     newest = onnx.defs.onnx_opset_version()
     if not MIN_OPSET <= args.opset <= newest:

@@ -13,7 +13,7 @@ import argparse
 import json
 import zipfile
 
-from .. import io as io_mod
+from ..interop import modelfile as io_mod
 
 HELP = "describe a model file: architecture, preprocessing, metrics, version"
 

@@ -18,7 +18,7 @@ import sys
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..base.errors import ConfigError
 from ._common import CommandError, require
 
 HELP = "predict with a trained model for the rows of a CSV file"
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         if not os.path.isdir(folder):
             raise CommandError(f"--out {args.out}: the folder {folder} does not exist", code=2)
     require("pandas", "csv")
-    from ..csvdata import read_csv
+    from ..data.csvdata import read_csv
     from ..tabular import TabularModel
 
     model = TabularModel.load(args.model)
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out is None:
         sys.stdout.write(text)
     else:
-        from .._files import atomic_write
+        from ..base.files import atomic_write
 
         atomic_write(args.out, lambda f: f.write(text.encode("utf-8")), error=ConfigError)
         if not args.quiet:

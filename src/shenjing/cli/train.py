@@ -18,10 +18,10 @@ import os
 import sys
 from importlib.util import find_spec
 
-from .. import losses, optim
-from ..activations import ACTIVATIONS
-from ..errors import ConfigError
-from ..preprocess import MISSING
+from ..base.errors import ConfigError
+from ..data.preprocess import MISSING
+from ..nn.activations import ACTIVATIONS
+from ..training import losses, optim
 from ._common import CommandError, require
 
 HELP = "train a network on a CSV file and save it with its preprocessing"
@@ -100,7 +100,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     options = _check_options(args)
     require("pandas", "csv")
-    from ..csvdata import read_csv
+    from ..data.csvdata import read_csv
     from ..tabular import TabularModel
 
     out = args.out or os.path.splitext(os.path.basename(args.data))[0] + ".shj"
@@ -222,7 +222,7 @@ def _check_options(args: argparse.Namespace) -> dict:
         raise CommandError(f"{', '.join(both)}: given in both --numeric and --categorical", 2)
     if args.monitor is not None and args.monitor < 1:
         raise CommandError(f"--monitor must be a positive number of steps, got {args.monitor}", 2)
-    from ..monitor import Monitor
+    from ..diagnosis.monitor import Monitor
 
     return {
         "sep": sep,

@@ -22,7 +22,7 @@ import os
 from collections import Counter
 from typing import Any
 
-from .errors import ConfigError, DataError
+from ..base.errors import ConfigError, DataError
 
 #: Delimiters worth suggesting when a file has one column whose name contains one.
 _DELIMITERS = {",": "','", ";": "';'", "\t": "'\\t' (tab)", "|": "'|'"}

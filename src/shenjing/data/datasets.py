@@ -32,9 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import number, positive_int
-from .errors import ConfigError
-from .initializers import Seed, as_generator
+from ..base.checks import number, positive_int
+from ..base.errors import ConfigError
+from ..nn.initializers import Seed, as_generator
 
 #: Names accepted by :func:`load`, in the order of the table above.
 NAMES = ("xor", "spiral", "moons", "circles", "blobs", "sine", "notes_regression", "digits")

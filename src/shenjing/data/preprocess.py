@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from ..base.errors import ConfigError, DataError, ModelFileError
 from .csvdata import column_list, nearest, place, require_pandas
-from .errors import ConfigError, DataError, ModelFileError
 
 MISSING = ("error", "mean", "most_frequent")
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from ..base.errors import DataError
 from .csvdata import place, require_pandas
-from .errors import DataError
 
 #: A numeric target with at most this many distinct whole numbers is taken as classes.
 MAX_INFERRED_CLASSES = 20

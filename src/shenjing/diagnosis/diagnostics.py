@@ -59,14 +59,14 @@ from typing import Any
 
 import numpy as np
 
-from . import losses as losses_mod
-from ._checks import check_rows, number, positive_int
-from .activations import LeakyReLU, ReLU, Sigmoid, Tanh
-from .errors import ConfigError, DTypeError
+from ..base.checks import check_rows, number, positive_int
+from ..base.errors import ConfigError, DTypeError
+from ..network.sequential import PREDICT_BATCH, Sequential
+from ..nn.activations import LeakyReLU, ReLU, Sigmoid, Tanh
+from ..nn.layer import Layer
+from ..nn.maxout import Maxout
+from ..training import losses as losses_mod
 from .findings import NEARLY_DEAD, Finding, findings
-from .layer import Layer
-from .maxout import Maxout
-from .sequential import PREDICT_BATCH, Sequential
 
 #: A unit is saturated on an input when f'(x) / max f' is below this.
 SATURATION_THRESHOLD = 0.1

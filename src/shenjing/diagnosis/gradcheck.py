@@ -28,10 +28,10 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DTypeError
-from .layer import Layer
-from .losses import Loss
-from .losses import get as get_loss
+from ..base.errors import DTypeError
+from ..nn.layer import Layer
+from ..training.losses import Loss
+from ..training.losses import get as get_loss
 
 DEFAULT_TOLERANCE = 1e-7
 

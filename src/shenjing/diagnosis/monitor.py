@@ -37,8 +37,9 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import positive_int
-from .callbacks import Callback, TrainState
+from ..base.checks import positive_int
+from ..base.errors import ConfigError
+from ..training.callbacks import Callback, TrainState
 from .diagnostics import (
     SATURATION_THRESHOLD,
     DiagnosticReport,
@@ -48,7 +49,6 @@ from .diagnostics import (
     build_report,
     check_saturation_threshold,
 )
-from .errors import ConfigError
 
 #: Record every this many steps by default.
 DEFAULT_EVERY = 50

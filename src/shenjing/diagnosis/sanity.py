@@ -39,15 +39,15 @@ from typing import Any
 
 import numpy as np
 
-from . import losses as losses_mod
-from ._checks import check_rows
-from .activations import LeakyReLU, ReLU
-from .errors import ConfigError, DivergenceError, DTypeError
+from ..base.checks import check_rows
+from ..base.errors import ConfigError, DivergenceError, DTypeError
+from ..network.sequential import Sequential
+from ..nn.activations import LeakyReLU, ReLU
+from ..nn.initializers import Seed, as_generator
+from ..nn.maxout import Maxout
+from ..training import losses as losses_mod
+from ..training.optim import Adam
 from .gradcheck import gradcheck
-from .initializers import Seed, as_generator
-from .maxout import Maxout
-from .optim import Adam
-from .sequential import Sequential
 
 #: Loss at init passes within this relative distance of its expected value.
 INIT_LOSS_TOLERANCE = 0.1

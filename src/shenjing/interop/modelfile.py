@@ -24,13 +24,13 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from ._files import atomic_write
-from .activations import ACTIVATIONS
-from .errors import ConfigError, DTypeError, ModelFileError, ShenjingError
-from .layer import Layer
-from .linear import Linear
-from .maxout import Maxout
-from .sequential import Sequential
+from ..base.errors import ConfigError, DTypeError, ModelFileError, ShenjingError
+from ..base.files import atomic_write
+from ..network.sequential import Sequential
+from ..nn.activations import ACTIVATIONS
+from ..nn.layer import Layer
+from ..nn.linear import Linear
+from ..nn.maxout import Maxout
 
 FORMAT = "shenjing-model"
 VERSION = 1
@@ -141,7 +141,7 @@ def _as_network(net: Any) -> Sequential:
 
 def _document(net: Sequential, metadata: Any) -> bytes:
     """The UTF-8 ``shenjing.json``; every check of a save happens here, before any write."""
-    from . import __version__
+    from ..base.version import __version__
 
     if not isinstance(metadata, dict):
         raise ConfigError(f"metadata must be a dict, got {type(metadata).__name__}")

@@ -37,14 +37,14 @@ from typing import Any
 
 import numpy as np
 
-from ._files import atomic_write
-from .activations import ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
-from .errors import ConfigError, DTypeError, ModelFileError
-from .io import load
-from .layer import Layer
-from .linear import Linear
-from .maxout import Maxout
-from .sequential import Sequential
+from ..base.errors import ConfigError, DTypeError, ModelFileError
+from ..base.files import atomic_write
+from ..network.sequential import Sequential
+from ..nn.activations import ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
+from ..nn.layer import Layer
+from ..nn.linear import Linear
+from ..nn.maxout import Maxout
+from .modelfile import load
 
 #: The opset written when none is asked for (supported by onnxruntime ≥ 1.12).
 DEFAULT_OPSET = 17
@@ -159,7 +159,7 @@ class _Graph:
 
 
 def _build_model(onnx: Any, net: Sequential, opset: int) -> Any:
-    from . import __version__  # not at the top: the package imports this module
+    from ..base.version import __version__  # not at the top: the package imports this module
 
     dtype = net.compute_dtype
     g = _Graph(onnx, dtype, opset)
@@ -251,7 +251,7 @@ def _positive(g: _Graph, i: int, x: str) -> str:
 
 def _gelu(g: _Graph, i: int, x: str) -> str:
     """x · σ(2u), u = √(2/π)(xc + 0.044715 xc³), in GELU._sigmoid_2u's order of operations."""
-    from .activations import _GELU_A, _GELU_CLIP, _GELU_K
+    from ..nn.activations import _GELU_A, _GELU_CLIP, _GELU_K
 
     low = g.const(f"layers.{i}.clip_low", -_GELU_CLIP)
     high = g.const(f"layers.{i}.clip_high", _GELU_CLIP)

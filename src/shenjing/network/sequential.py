@@ -7,14 +7,14 @@ from typing import Any
 
 import numpy as np
 
-from . import _stable
-from . import losses as losses_mod
-from . import metrics as metrics_mod
-from ._checks import as_dtype, as_float_array, check_rows, positive_int
-from .errors import ConfigError, DTypeError, ShapeError, StateError
-from .initializers import Seed, as_generator
-from .layer import Layer, Parameter
-from .neuron import Neuron
+from ..base import stable as _stable
+from ..base.checks import as_dtype, as_float_array, check_rows, positive_int
+from ..base.errors import ConfigError, DTypeError, ShapeError, StateError
+from ..nn.initializers import Seed, as_generator
+from ..nn.layer import Layer, Parameter
+from ..nn.neuron import Neuron
+from ..training import losses as losses_mod
+from ..training import metrics as metrics_mod
 
 #: Rows per chunk when predicting or evaluating without a batch size: bounds the
 #: memory of the layers' work buffers whatever the dataset's size.
@@ -265,7 +265,7 @@ class Sequential(Layer):
         ``net.fit(x, y, loss=..., optimizer=..., epochs=..., batch_size=..., ...)`` is
         :func:`shenjing.train.fit` with this network; see it for every argument.
         """
-        from .train import fit
+        from ..training.loop import fit
 
         return fit(self, x, y, **kwargs)
 

@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from . import _stable
-from ._checks import FLOAT_DTYPES, number
-from .errors import DTypeError, ShapeError
+from ..base import stable as _stable
+from ..base.checks import FLOAT_DTYPES, number
+from ..base.errors import DTypeError, ShapeError
+from ..base.registry import Registry
 from .layer import Layer
-from .registry import Registry
 
 ACTIVATIONS: Registry[type[Activation]] = Registry("activation")
 

@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ConfigError
-from .registry import Registry
+from ..base.errors import ConfigError
+from ..base.registry import Registry
 
 Seed = int | np.random.Generator | None
 Initializer = Callable[[np.random.Generator, tuple[int, ...], int, int], np.ndarray]

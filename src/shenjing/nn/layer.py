@@ -26,8 +26,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._checks import as_dtype
-from .errors import StateError
+from ..base.checks import as_dtype
+from ..base.errors import StateError
 
 
 def reusable_buffer(

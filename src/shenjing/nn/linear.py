@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import as_dtype, positive_int
-from .errors import ConfigError, ShapeError
+from ..base.checks import as_dtype, positive_int
+from ..base.errors import ConfigError, ShapeError
 from .initializers import DEFAULT_INIT, INITIALIZERS, Seed, as_generator, initialize
 from .layer import Layer
 

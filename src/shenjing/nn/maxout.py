@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import positive_int
-from .errors import ConfigError
+from ..base.checks import positive_int
+from ..base.errors import ConfigError
 from .initializers import DEFAULT_INIT, Seed
 from .linear import Affine
 

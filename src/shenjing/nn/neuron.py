@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 
+from ..base.checks import as_float_array, check_finite
+from ..base.errors import ShapeError
 from . import activations
-from ._checks import as_float_array, check_finite
-from .errors import ShapeError
 from .layer import Layer
 
 

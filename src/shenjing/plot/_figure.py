@@ -18,8 +18,8 @@ if "matplotlib.pyplot" not in sys.modules:
 
 import matplotlib.pyplot as plt
 
-from .._files import atomic_write
-from ..errors import ConfigError
+from ..base.errors import ConfigError
+from ..base.files import atomic_write
 
 #: Default figure size in inches, readable at 100 dpi.
 FIGSIZE = (6.4, 4.4)

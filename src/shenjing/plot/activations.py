@@ -29,10 +29,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import activations as activations_mod
-from ..diagnostics import SATURATION_THRESHOLD as _DIAGNOSE_THRESHOLD
-from ..errors import ConfigError
-from ..maxout import Maxout
+from ..base.errors import ConfigError
+from ..diagnosis.diagnostics import SATURATION_THRESHOLD as _DIAGNOSE_THRESHOLD
+from ..nn import activations as activations_mod
+from ..nn.maxout import Maxout
 from ._figure import new_axes
 
 #: The panels of :func:`activations_figure`, in the notes' order.

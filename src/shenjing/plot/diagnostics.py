@@ -24,11 +24,11 @@ from typing import Any
 
 import numpy as np
 
-from ..callbacks import History
-from ..diagnostics import DiagnosticReport
-from ..errors import ConfigError
-from ..findings import UPDATE_RATIO_HIGH, UPDATE_RATIO_LOW, UPDATE_RATIO_TARGET
-from ..monitor import TrainingDiagnostics
+from ..base.errors import ConfigError
+from ..diagnosis.diagnostics import DiagnosticReport
+from ..diagnosis.findings import UPDATE_RATIO_HIGH, UPDATE_RATIO_LOW, UPDATE_RATIO_TARGET
+from ..diagnosis.monitor import TrainingDiagnostics
+from ..training.callbacks import History
 from ._figure import new_axes, plt
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError, DataError, ShapeError
+from ..base.errors import ConfigError, DataError, ShapeError
 from ._figure import new_axes
 
 #: A curve whose largest and smallest positive values differ by more than this factor

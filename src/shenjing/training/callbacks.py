@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import number, positive_int
-from .errors import ConfigError
+from ..base.checks import number, positive_int
+from ..base.errors import ConfigError
 
 HOOKS = (
     "on_train_begin",

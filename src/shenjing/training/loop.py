@@ -19,13 +19,13 @@ from typing import Any
 
 import numpy as np
 
+from ..base.checks import check_rows, number, positive_int
+from ..base.errors import ConfigError, DivergenceError, ShapeError
+from ..network.sequential import Sequential, evaluate_batches, make_metrics
+from ..nn.initializers import Seed, as_generator
 from . import losses as losses_mod
 from . import optim as optim_mod
-from ._checks import check_rows, number, positive_int
 from .callbacks import HOOKS, Callback, History, TrainState
-from .errors import ConfigError, DivergenceError, ShapeError
-from .initializers import Seed, as_generator
-from .sequential import Sequential, evaluate_batches, make_metrics
 
 
 def fit(
@@ -90,7 +90,7 @@ def fit(
     callbacks = _check_callbacks(callbacks)
     recorder = None
     if monitor is not None and monitor is not False:
-        from .monitor import as_monitor  # diagnostics load only when asked for
+        from ..diagnosis.monitor import as_monitor  # diagnostics load only when asked for
 
         recorder = as_monitor(monitor)
     if recorder is not None:

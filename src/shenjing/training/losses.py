@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from . import _stable
-from ._checks import FLOAT_DTYPES, check_finite, number
-from .errors import DataError, DTypeError, ShapeError, StateError
-from .layer import reusable_buffer
-from .registry import Registry
+from ..base import stable as _stable
+from ..base.checks import FLOAT_DTYPES, check_finite, number
+from ..base.errors import DataError, DTypeError, ShapeError, StateError
+from ..base.registry import Registry
+from ..nn.layer import reusable_buffer
 
 LOSSES: Registry[type[Loss]] = Registry("loss")
 

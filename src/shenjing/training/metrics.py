@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .registry import Registry
+from ..base.registry import Registry
 
 METRICS: Registry[type[Metric]] = Registry("metric")
 

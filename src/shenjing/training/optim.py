@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import number
-from .errors import ConfigError
-from .layer import Parameter
-from .registry import Registry
+from ..base.checks import number
+from ..base.errors import ConfigError
+from ..base.registry import Registry
+from ..nn.layer import Parameter
 
 OPTIMIZERS: Registry[type[Optimizer]] = Registry("optimizer")
 
