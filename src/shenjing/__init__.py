@@ -27,6 +27,7 @@ from .base.version import __version__
 from .data import datasets
 from .diagnosis.gradcheck import GradCheckResult, gradcheck
 from .interop.modelfile import load, save
+from .network.builder import mlp
 from .network.sequential import Sequential
 from .nn import activations, initializers
 from .nn.activations import ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
@@ -170,6 +171,7 @@ __all__ = [
     "load",
     "losses",
     "metrics",
+    "mlp",
     "optim",
     "read_csv",
     "sanity_check",
