@@ -148,6 +148,55 @@ def test_result_before_any_update_is_nan_and_reset_forgets(name, rng):
     assert metric.result() == one_pass(name, pred, target_for)
 
 
+# -- macro-F1, and the one-pass functions ---------------------------------------------
+
+
+def direct_macro_f1(y, pred):
+    scores = []
+    for k in np.union1d(y, pred):
+        tp = np.sum((pred == k) & (y == k))
+        fp = np.sum((pred == k) & (y != k))
+        fn = np.sum((pred != k) & (y == k))
+        scores.append(2 * tp / (2 * tp + fp + fn))
+    return float(np.mean(scores))
+
+
+def test_macro_f1_matches_the_formula_streamed_or_not(rng):
+    y = rng.integers(0, 4, size=60)
+    scores = rng.normal(size=(60, 4))
+    expected = direct_macro_f1(y, scores.argmax(axis=1))
+    assert one_pass("macro_f1", scores, y) == expected
+    assert streamed("f1_macro", scores, y, [7, 30, 31]) == expected
+    assert one_pass("macro_f1", scores, np.eye(4)[y]) == expected  # one-hot rows
+    assert sj.metrics.macro_f1(y, scores.argmax(axis=1)) == expected
+
+
+def test_macro_f1_counts_classes_seen_in_targets_or_predictions():
+    assert sj.metrics.macro_f1(np.array([0, 0, 1, 1]), np.array([0, 1, 1, 1])) == pytest.approx(
+        (2 / 3 + 0.8) / 2
+    )
+    # class 2 only predicted: its F1 of 0 counts in the mean
+    assert sj.metrics.macro_f1(np.array([0, 1]), np.array([0, 2])) == pytest.approx(1 / 3)
+    # a single output reads score > 0 as class 1
+    assert one_pass("macro_f1", np.array([[1.0], [-1.0]]), np.array([1, 0])) == 1.0
+    assert math.isnan(sj.metrics.get("macro_f1").result())
+
+
+def test_macro_f1_agrees_with_scikit_learn(rng):
+    f1_score = pytest.importorskip("sklearn.metrics").f1_score
+    y, pred = rng.integers(0, 5, size=80), rng.integers(0, 5, size=80)
+    assert sj.metrics.macro_f1(y, pred) == pytest.approx(f1_score(y, pred, average="macro"))
+
+
+def test_rmse_and_r2_functions(rng):
+    y, pred = rng.normal(size=50), rng.normal(size=50)
+    assert sj.metrics.rmse(y, pred) == pytest.approx(math.sqrt(np.mean((y - pred) ** 2)))
+    assert sj.metrics.rmse(y, pred) == pytest.approx(one_pass("rmse", pred[:, None], y[:, None]))
+    assert sj.metrics.r2(y, pred) == pytest.approx(one_pass("r2", pred[:, None], y[:, None]))
+    assert sj.metrics.r2(np.ones(3), np.ones(3)) is None  # undefined for a constant target
+    assert sj.metrics.r2(y, y) == 1.0
+
+
 # -- lookup ------------------------------------------------------------------------------
 
 
@@ -156,7 +205,7 @@ def test_get_by_name_and_alias():
     assert type(sj.metrics.get("R-Squared")) is sj.metrics.R2Score
     metric = sj.metrics.get("mae")
     assert sj.metrics.get(metric) is metric
-    assert sj.metrics.names() == ["accuracy", "mae", "r2", "rmse"]
+    assert sj.metrics.names() == ["accuracy", "macro_f1", "mae", "r2", "rmse"]
 
 
 def test_unknown_metric_lists_valid_names_and_suggests_the_closest():

@@ -1,5 +1,8 @@
 """Metrics: numbers a person reads to judge a model, accumulated batch by batch.
 
+The one place shenjing computes them: :func:`macro_f1`, :func:`rmse` and :func:`r2`
+give the same numbers in one pass over whole arrays of labels or values.
+
 Each metric is a small accumulator, so ``evaluate`` can stream a dataset in batches
 and still give the exact whole-dataset value::
 
@@ -163,8 +166,89 @@ class R2Score(Metric):
         return float(scores.mean())
 
 
+@METRICS.register("macro_f1", "f1_macro")
+class MacroF1(Metric):
+    """The mean over classes of F1 = 2 TP / (2 TP + FP + FN).
+
+    The mean is over the classes present in the targets or the predictions, as
+    scikit-learn's ``f1_score(average="macro")``. Raw scores are read as for
+    :class:`Accuracy` (argmax, or ``score > 0`` for one output); targets are labels
+    (N,) or one-hot rows (N, K). The counts are kept per class, so streaming in batches
+    gives the one-pass value.
+    """
+
+    name = "macro_f1"
+
+    def reset(self) -> None:
+        self.counts: dict[int, np.ndarray] = {}  # class → [TP, FP, FN]
+
+    def update(self, pred: np.ndarray, target: np.ndarray) -> None:
+        if target.ndim == 2:
+            target = target[:, 0] > 0.5 if target.shape[1] == 1 else target.argmax(axis=1)
+        self.update_labels(np.asarray(target).astype(np.intp), predicted_classes(pred))
+
+    def update_labels(self, y: np.ndarray, pred: np.ndarray) -> None:
+        """Count class labels ``y`` (N,) against predicted labels ``pred`` (N,)."""
+        for k in np.union1d(y, pred).tolist():
+            counts = self.counts.setdefault(k, np.zeros(3, dtype=np.int64))
+            counts[0] += np.sum((pred == k) & (y == k))
+            counts[1] += np.sum((pred == k) & (y != k))
+            counts[2] += np.sum((pred != k) & (y == k))
+
+    def result(self) -> float:
+        if not self.counts:
+            return math.nan
+        scores = [2 * tp / (2 * tp + fp + fn) for tp, fp, fn in self.counts.values()]
+        return float(np.mean(scores))
+
+
+# -- in one pass, on labels or values --------------------------------------------------
+
+
+def macro_f1(y: np.ndarray, pred: np.ndarray) -> float:
+    """Macro-F1 of class labels ``pred`` against ``y`` (both (N,)); see :class:`MacroF1`.
+
+    Example:
+        >>> macro_f1(np.array([0, 0, 1, 1]), np.array([0, 1, 1, 1]))
+        0.7333333333333334
+    """
+    metric = MacroF1()
+    metric.update_labels(np.asarray(y), np.asarray(pred))
+    return metric.result()
+
+
+def rmse(y: np.ndarray, pred: np.ndarray) -> float:
+    """√(mean of (pred - y)²) of values (N,); in the target's units.
+
+    Example:
+        >>> rmse(np.array([1.0, 2.0]), np.array([1.0, 4.0]))
+        1.4142135623730951
+    """
+    residual = float(np.sum((np.asarray(y) - np.asarray(pred)) ** 2))
+    return math.sqrt(residual / len(y))
+
+
+def r2(y: np.ndarray, pred: np.ndarray) -> float | None:
+    """1 - SS_res / SS_tot of values (N,), or ``None`` when ``y`` is constant.
+
+    Unlike :class:`R2Score` (scikit-learn's convention of 1 or 0 for a constant target),
+    an undefined R² is ``None``, for a report to say so.
+
+    Example:
+        >>> r2(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 4.0]))
+        0.5
+        >>> r2(np.array([2.0, 2.0]), np.array([2.0, 2.0])) is None
+        True
+    """
+    y, pred = np.asarray(y), np.asarray(pred)
+    residual = float(np.sum((y - pred) ** 2))
+    total = float(np.sum((y - y.mean()) ** 2))
+    return 1 - residual / total if total > 0 else None
+
+
 def get(metric: str | Metric, **kwargs: Any) -> Metric:
-    """A fresh metric from a name (``"accuracy"``, ``"rmse"``, ``"mae"``, ``"r2"``)."""
+    """A fresh metric from a name (``"accuracy"``, ``"rmse"``, ``"mae"``, ``"r2"``,
+    ``"macro_f1"``)."""
     return METRICS.create(metric, Metric, **kwargs)
 
 
