@@ -2,7 +2,7 @@
 
 ``sj.save(net, "xor.shj")`` writes one file and ``sj.load("xor.shj")`` rebuilds the network
 from it. Loading never imports or runs anything a file names: layer types come from a
-fixed table (:data:`LAYER_TYPES`), arrays are read with ``allow_pickle=False``, and a
+table of registered layers (:data:`LAYER_TYPES`), arrays are read with ``allow_pickle=False``, and a
 file that is missing, truncated, corrupted, too new or hostile raises
 :class:`~shenjing.ModelFileError` and nothing else.
 
@@ -17,9 +17,7 @@ import io
 import json
 import math
 import os
-import types
 import zipfile
-from collections.abc import Mapping
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -27,20 +25,16 @@ import numpy as np
 from ..base.errors import ConfigError, DTypeError, ModelFileError, ShenjingError
 from ..base.files import atomic_write
 from ..network.sequential import Sequential
-from ..nn.activations import ACTIVATIONS
 from ..nn.layer import Layer
-from ..nn.linear import Linear
-from ..nn.maxout import Maxout
+from ..nn.registry import LAYER_TYPES
 
 FORMAT = "shenjing-model"
 VERSION = 1
 SUPPORTED_VERSIONS = (1,)
 
-#: The only classes a model file can name. A fixed table: a file cannot reach anything
-#: else by name ("os.system" is just an unknown layer type).
-LAYER_TYPES: Mapping[str, type[Layer]] = types.MappingProxyType(
-    {cls.__name__: cls for cls in (Linear, Maxout, *map(ACTIVATIONS.get, ACTIVATIONS.names()))}
-)
+# LAYER_TYPES, the only classes a model file can name, is the read-only view of the
+# layer registry (shenjing.nn.registry, @register_layer) by exact class name: a file
+# cannot reach anything else by name ("os.system" is just an unknown layer type).
 
 _JSON_MEMBER = "shenjing.json"
 _JSON_MAX_BYTES = 16 * 2**20
@@ -66,8 +60,8 @@ def save(
     if anything fails the old file is left untouched and the temporary one removed.
 
     Args:
-        net: a :class:`~shenjing.Sequential` of layers from :data:`LAYER_TYPES`, or one
-            such layer (saved as a network of one layer).
+        net: a :class:`~shenjing.Sequential` of layers from :data:`LAYER_TYPES` (the
+            registered layer types), or one such layer (saved as a network of one layer).
         path: the file to write (str or path-like); an existing file is replaced.
         metadata: a JSON object kept with the model, e.g. ``{"epochs": 200}``; by
             default ``net.metadata``. JSON's rules apply: tuples come back as lists
@@ -124,8 +118,8 @@ def _as_network(net: Any) -> Sequential:
         kind = type(layer).__name__
         if LAYER_TYPES.get(kind) is not type(layer):
             raise ConfigError(
-                f"layer {i} is a {kind}, which a model file cannot store; "
-                f"it stores {', '.join(LAYER_TYPES)}"
+                f"layer {i} is a {kind}, which a model file cannot store; it stores the "
+                f"registered layer types (@register_layer), {', '.join(LAYER_TYPES)}"
             )
     if not isinstance(net, Sequential):
         net = Sequential(net)

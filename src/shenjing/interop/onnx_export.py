@@ -22,6 +22,10 @@ Each layer becomes standard operators:
 * ``GELU``: shenjing's tanh form written out, ``x · Sigmoid(2√(2/π)(xc + 0.044715 xc³))``
   with ``xc = Clip(x, -1e5, 1e5)``, in the order :class:`shenjing.GELU` computes it.
 
+Layers are found by their registered name (:func:`shenjing.nn.registry.register_layer`);
+a layer type registered elsewhere is exported once a lowering is registered for it with
+:func:`register_lowering`, and refused with a :class:`~shenjing.ConfigError` until then.
+
 The graph holds the network only. A model file written by ``shenjing train`` also holds
 its preprocessing (one-hot encoding, standardisation, target scaling) in its metadata;
 that is *not* in the graph: feed the ONNX model the encoded features, as
@@ -33,6 +37,7 @@ Needs ``onnx`` (``pip install 'shenjing[onnx]'``), imported only when exporting.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -40,10 +45,8 @@ import numpy as np
 from ..base.errors import ConfigError, DTypeError, ModelFileError
 from ..base.files import atomic_write
 from ..network.sequential import Sequential
-from ..nn.activations import ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
 from ..nn.layer import Layer
-from ..nn.linear import Linear
-from ..nn.maxout import Maxout
+from ..nn.registry import layer_type
 from .modelfile import load
 
 #: The opset written when none is asked for (supported by onnxruntime ≥ 1.12).
@@ -55,17 +58,31 @@ MIN_OPSET = 13
 INPUT_NAME = "input"
 OUTPUT_NAME = "output"
 
-# Activations that are one ONNX operator of the same meaning, with their attributes.
-_SIMPLE_OPS = {
-    Sigmoid: "Sigmoid",
-    Tanh: "Tanh",
-    ReLU: "Relu",
-    Softplus: "Softplus",
-    Identity: "Identity",
-    LeakyReLU: "LeakyRelu",
-    ELU: "Elu",
-}
-_SUPPORTED = ("Linear", "Maxout", *(cls.__name__ for cls in _SIMPLE_OPS), "GELU")
+#: A lowering: ``(graph, layer, index, input name) -> output name``.
+Lowering = Callable[["_Graph", Any, int, str], str]
+# Registered layer type name (shenjing.nn.registry) → its lowering. A registered layer
+# with no entry here is refused: ONNX cannot lower it.
+_LOWERINGS: dict[str, Lowering] = {}
+
+
+def register_lowering(name: str) -> Callable[[Lowering], Lowering]:
+    """Decorator: the lowering of the registered layer type ``name`` (its class name).
+
+    The function gets the :class:`_Graph` ``g``, the layer, its index ``i`` and the name
+    of its input, adds nodes with ``g.node(op, inputs, **attrs)`` and constants with
+    ``g.const(f"layers.{i}.<what>", value)``, and returns the name of its output.
+
+    Raises:
+        ValueError: ``name`` has a lowering already.
+    """
+
+    def add(lower: Lowering) -> Lowering:
+        if name in _LOWERINGS:
+            raise ValueError(f"ONNX lowering of {name!r} registered twice")
+        _LOWERINGS[name] = lower
+        return lower
+
+    return add
 
 
 def export_onnx(
@@ -197,51 +214,90 @@ def _build_model(onnx: Any, net: Sequential, opset: int) -> Any:
 
 
 def _layer(g: _Graph, layer: Layer, i: int, x: str) -> str:
-    kind = type(layer)
-    if kind is Linear:
-        x = g.node("MatMul", [x, g.const(f"layers.{i}.W", layer.W)])
-        if layer.bias:
-            x = g.node("Add", [x, g.const(f"layers.{i}.b", layer.b)])
-        return x
-    if kind is Maxout:
-        d, m, k = layer.in_features, layer.out_features, layer.pieces
-        x = g.node("MatMul", [x, g.const(f"layers.{i}.W", layer.W.reshape(d, m * k))])
-        if layer.bias:
-            x = g.node("Add", [x, g.const(f"layers.{i}.b", layer.b.reshape(m * k))])
-        x = g.node("Reshape", [x, g.const(f"layers.{i}.shape", [-1, m, k], np.int64)])
-        if g.opset >= 18:  # the axes became an input in opset 18
-            axes = g.const(f"layers.{i}.axes", [2], np.int64)
-            return g.node("ReduceMax", [x, axes], keepdims=0)
-        return g.node("ReduceMax", [x], axes=[2], keepdims=0)
-    if kind is GELU:
-        return _gelu(g, i, x)
-    op = _SIMPLE_OPS.get(kind)
-    if op is None:
+    """Lower one layer, found by its exact class's registered name."""
+    entry = layer_type(layer)
+    lower = None if entry is None else _LOWERINGS.get(entry.name)
+    if lower is None:
+        if entry is None:
+            why = f"{type(layer).__name__} is not a registered layer type"
+        else:
+            why = (
+                f"{entry.name} is a registered layer type, but ONNX cannot lower it: "
+                f"it has no ONNX lowering"
+            )
         raise ConfigError(
-            f"layer {i} ({layer!r}) has no ONNX form; exportable layers: {', '.join(_SUPPORTED)}"
+            f"layer {i} ({layer!r}) has no ONNX form; exportable layers: "
+            f"{', '.join(sorted(_LOWERINGS))} ({why})"
         )
-    # onnxruntime has no double kernel for Elu and Softplus, and its LeakyRelu is not
-    # exact in double (errors of 1e-6 seen): a float64 network gets these three written
-    # out in operators onnxruntime runs in double.
-    spelled_out = g.dtype == np.float64 and kind in (ELU, Softplus, LeakyReLU)
-    if kind is LeakyReLU:
-        if spelled_out:  # x if x > 0 else slope · x
-            slope = g.node("Mul", [x, g.const(f"layers.{i}.negative_slope", layer.negative_slope)])
-            return g.node("Where", [_positive(g, i, x), x, slope])
-        return g.node(op, [x], alpha=layer.negative_slope)
-    if kind is ELU:
-        if spelled_out:  # x if x > 0 else alpha · (e^min(x, 0) - 1)
-            t = g.node("Min", [x, g.const(f"layers.{i}.zero", 0.0)])
-            t = g.node("Exp", [t])
-            t = g.node("Sub", [t, g.const(f"layers.{i}.one", 1.0)])
-            t = g.node("Mul", [t, g.const(f"layers.{i}.alpha", layer.alpha)])
-            return g.node("Where", [_positive(g, i, x), x, t])
-        return g.node(op, [x], alpha=layer.alpha)
-    if kind is Softplus and spelled_out:  # max(x, 0) + log(1 + e^-|x|), overflow-free
+    return lower(g, layer, i, x)
+
+
+@register_lowering("Linear")
+def _linear(g: _Graph, layer: Any, i: int, x: str) -> str:
+    x = g.node("MatMul", [x, g.const(f"layers.{i}.W", layer.W)])
+    if layer.bias:
+        x = g.node("Add", [x, g.const(f"layers.{i}.b", layer.b)])
+    return x
+
+
+@register_lowering("Maxout")
+def _maxout(g: _Graph, layer: Any, i: int, x: str) -> str:
+    d, m, k = layer.in_features, layer.out_features, layer.pieces
+    x = g.node("MatMul", [x, g.const(f"layers.{i}.W", layer.W.reshape(d, m * k))])
+    if layer.bias:
+        x = g.node("Add", [x, g.const(f"layers.{i}.b", layer.b.reshape(m * k))])
+    x = g.node("Reshape", [x, g.const(f"layers.{i}.shape", [-1, m, k], np.int64)])
+    if g.opset >= 18:  # the axes became an input in opset 18
+        axes = g.const(f"layers.{i}.axes", [2], np.int64)
+        return g.node("ReduceMax", [x, axes], keepdims=0)
+    return g.node("ReduceMax", [x], axes=[2], keepdims=0)
+
+
+def _simple(op: str) -> Lowering:
+    """An activation that is one ONNX operator of the same meaning."""
+
+    def lower(g: _Graph, layer: Any, i: int, x: str) -> str:
+        return g.node(op, [x])
+
+    return lower
+
+
+_ONE_OPERATOR = {"Sigmoid": "Sigmoid", "Tanh": "Tanh", "ReLU": "Relu", "Identity": "Identity"}
+for _name, _op in _ONE_OPERATOR.items():
+    register_lowering(_name)(_simple(_op))
+del _name, _op
+
+# onnxruntime has no double kernel for Elu and Softplus, and its LeakyRelu is not exact
+# in double (errors of 1e-6 seen): a float64 network gets these three written out in
+# operators onnxruntime runs in double.
+
+
+@register_lowering("LeakyReLU")
+def _leaky_relu(g: _Graph, layer: Any, i: int, x: str) -> str:
+    if g.dtype == np.float64:  # x if x > 0 else slope · x
+        slope = g.node("Mul", [x, g.const(f"layers.{i}.negative_slope", layer.negative_slope)])
+        return g.node("Where", [_positive(g, i, x), x, slope])
+    return g.node("LeakyRelu", [x], alpha=layer.negative_slope)
+
+
+@register_lowering("ELU")
+def _elu(g: _Graph, layer: Any, i: int, x: str) -> str:
+    if g.dtype == np.float64:  # x if x > 0 else alpha · (e^min(x, 0) - 1)
+        t = g.node("Min", [x, g.const(f"layers.{i}.zero", 0.0)])
+        t = g.node("Exp", [t])
+        t = g.node("Sub", [t, g.const(f"layers.{i}.one", 1.0)])
+        t = g.node("Mul", [t, g.const(f"layers.{i}.alpha", layer.alpha)])
+        return g.node("Where", [_positive(g, i, x), x, t])
+    return g.node("Elu", [x], alpha=layer.alpha)
+
+
+@register_lowering("Softplus")
+def _softplus(g: _Graph, layer: Any, i: int, x: str) -> str:
+    if g.dtype == np.float64:  # max(x, 0) + log(1 + e^-|x|), overflow-free
         t = g.node("Exp", [g.node("Neg", [g.node("Abs", [x])])])
         t = g.node("Log", [g.node("Add", [t, g.const(f"layers.{i}.one", 1.0)])])
         return g.node("Add", [g.node("Relu", [x]), t])
-    return g.node(op, [x])
+    return g.node("Softplus", [x])
 
 
 def _positive(g: _Graph, i: int, x: str) -> str:
@@ -249,7 +305,8 @@ def _positive(g: _Graph, i: int, x: str) -> str:
     return g.node("Greater", [x, g.const(f"layers.{i}.zero_mask", 0.0)])
 
 
-def _gelu(g: _Graph, i: int, x: str) -> str:
+@register_lowering("GELU")
+def _gelu(g: _Graph, layer: Any, i: int, x: str) -> str:
     """x · σ(2u), u = √(2/π)(xc + 0.044715 xc³), in GELU._sigmoid_2u's order of operations."""
     from ..nn.activations import _GELU_A, _GELU_CLIP, _GELU_K
 
@@ -265,4 +322,12 @@ def _gelu(g: _Graph, i: int, x: str) -> str:
     return g.node("Mul", [x, s])
 
 
-__all__ = ["DEFAULT_OPSET", "INPUT_NAME", "MIN_OPSET", "OUTPUT_NAME", "export_onnx"]
+__all__ = [
+    "DEFAULT_OPSET",
+    "INPUT_NAME",
+    "MIN_OPSET",
+    "OUTPUT_NAME",
+    "Lowering",
+    "export_onnx",
+    "register_lowering",
+]
