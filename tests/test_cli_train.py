@@ -142,7 +142,8 @@ def test_constant_column_warns_and_still_trains(tmp_path, capsys):
         (
             table(y=[f"{i}.5" for i in range(12)]),
             ["--task", "classify"],
-            "--task classify, but target 'y' holds continuous values ('0.5' on line 2)",
+            "--task classify, but target 'y' holds continuous values ('0.5' on line 2); "
+            "use --task regress",
         ),
         (
             table(y=["a", "b"] * 6),
@@ -150,6 +151,7 @@ def test_constant_column_warns_and_still_trains(tmp_path, capsys):
             "--task regress, but target 'y' holds text",
         ),
         (table(rows=3, y=["a", "b", "a"]), ["--validation", "0.1"], "3 rows are too few"),
+        (table(rows=3, y=["a", "b", "a"]), ["--validation", "0.1"], "or use --validation 0"),
         (
             table().replace("6,a", "inf,a", 1),
             [],

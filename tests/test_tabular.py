@@ -162,7 +162,11 @@ def test_maxout_and_other_activations(customers):
     ("kwargs", "error", "match"),
     [
         ({"target": "Churned"}, sj.DataError, r"no column 'Churned'.*Did you mean 'churned'"),
-        ({"task": "regress"}, sj.DataError, r"--task regress, but target 'churned' holds text"),
+        (
+            {"task": "regress"},
+            sj.DataError,
+            r"task='regress', but target 'churned' holds text \(.*\); use task='classify'",
+        ),
         ({"task": "cluster"}, sj.ConfigError, "task must be"),
         ({"loss": "huber"}, sj.ConfigError, "softmax_cross_entropy, not 'huber'"),
         ({"activation": "swish"}, sj.ConfigError, "Unknown activation 'swish'"),
@@ -193,15 +197,31 @@ def test_bad_targets(target, match):
 def test_continuous_target_cannot_be_classified():
     with pytest.raises(
         sj.DataError,
-        match=r"classify, but target 'y' holds continuous values "
+        match=r"task='classify', but target 'y' holds continuous values "
         r"\('2\.5' on line 3\)",
     ):
         TabularModel.fit(frame(x=["1", "2"], y=["1", "2.5"]), "y", task="classify", epochs=1)
 
 
+def test_messages_name_the_arguments_not_the_command_line_options(customers):
+    with pytest.raises(sj.ConfigError, match=r"use one of mse, huber, sse, or task='classify'$"):
+        TabularModel.fit(
+            customers[customers["monthly_fee"].notna()].drop(columns=["churned"]),
+            "monthly_fee",
+            missing="mean",
+            loss="softmax_cross_entropy",
+            task="regress",
+        )
+    with pytest.raises(sj.DataError, match="task='classify', but") as info:
+        TabularModel.fit(frame(x=["1", "2"], y=["1", "2.5"]), "y", task="classify", epochs=1)
+    assert "--" not in str(info.value)
+
+
 def test_too_few_rows():
     f = frame(x=["1", "2", "3"], y=["a", "b", "a"])
     with pytest.raises(sj.DataError, match=r"3 rows are too few for a validation fraction of 0.1"):
+        TabularModel.fit(f, "y", validation=0.1, source="d.csv", epochs=1)
+    with pytest.raises(sj.DataError, match=r"or use validation=0$"):  # the argument, not --
         TabularModel.fit(f, "y", validation=0.1, source="d.csv", epochs=1)
     with pytest.raises(sj.DataError, match="1 row is too few"):
         TabularModel.fit(frame(x=["1"], y=["a"]), "y", epochs=1)

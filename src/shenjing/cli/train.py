@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from importlib.util import find_spec
 
-from ..base.errors import ConfigError
+from ..base.errors import ConfigError, DataError
 from ..data.preprocess import MISSING
 from ..nn.activations import ACTIVATIONS
 from ..training import losses, optim
@@ -138,7 +139,9 @@ def run(args: argparse.Namespace) -> int:
             callbacks=options["callbacks"],
         )
     except ConfigError as exc:
-        raise CommandError(str(exc), code=2) from None
+        raise CommandError(option_names(str(exc)), code=2) from None
+    except DataError as exc:  # the data's fault, not the options': exit 1
+        raise CommandError(option_names(str(exc))) from None
     for warning in model.warnings:
         print(f"shenjing train: warning: {warning}", file=sys.stderr)
     model.save(out)
@@ -148,6 +151,20 @@ def run(args: argparse.Namespace) -> int:
 
         report_monitor(options["callbacks"][0], out, args.quiet)
     return 0
+
+
+#: The arguments of TabularModel.fit that library messages name, spelt as in Python.
+_ARGUMENT = re.compile(r"\b(task|validation)=('?)([\w.]+)\2")
+
+
+def option_names(message: str) -> str:
+    """A library message with its Python arguments as this command's options.
+
+    Example:
+        >>> option_names("task='regress', but ...; use task='classify' or validation=0")
+        '--task regress, but ...; use --task classify or --validation 0'
+    """
+    return _ARGUMENT.sub(lambda m: f"--{m[1]} {m[3]}", message)
 
 
 def _report(model, out: str) -> None:

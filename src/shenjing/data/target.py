@@ -45,18 +45,18 @@ def infer_task(cells: Any, target: str, task: str | None, source: str):
         if not is_numeric:
             i = int(np.argmax(np.isnan(numbers)))
             raise DataError(
-                f"{source}: --task regress, but target {target!r} holds text "
-                f"({cells.iloc[i]!r} on {place(cells, i)}); use --task classify"
+                f"{source}: task='regress', but target {target!r} holds text "
+                f"({cells.iloc[i]!r} on {place(cells, i)}); use task='classify'"
             )
-        return task, "given with --task", numbers
+        return task, "given as task='regress'", numbers
     if task == "classify":
         if is_numeric and not whole:
             i = int(np.argmax(numbers != np.round(numbers)))
             raise DataError(
-                f"{source}: --task classify, but target {target!r} holds continuous values "
-                f"({cells.iloc[i]!r} on {place(cells, i)}); use --task regress"
+                f"{source}: task='classify', but target {target!r} holds continuous values "
+                f"({cells.iloc[i]!r} on {place(cells, i)}); use task='regress'"
             )
-        reason = "given with --task"
+        reason = "given as task='classify'"
     elif not is_numeric:
         task, reason = "classify", f"target {target!r} holds text"
     elif whole and distinct <= MAX_INFERRED_CLASSES:
@@ -107,7 +107,7 @@ def stratified_split(n: int, y: np.ndarray | None, fraction: float, rng, source:
     if len(val_rows) == 0:
         raise DataError(
             f"{source}: {n} rows are too few for a validation fraction of {fraction:g}: "
-            "no row would be held out; add rows, or use --validation 0"
+            "no row would be held out; add rows, or use validation=0"
         )
     train_rows = np.setdiff1d(np.arange(n), val_rows)
     return train_rows, val_rows

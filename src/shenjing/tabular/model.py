@@ -1,22 +1,4 @@
-"""A network for a table: its preprocessing, its task and its target, in one model file.
-
-:meth:`TabularModel.fit` trains a multi-layer perceptron on a frame of raw columns (as
-:func:`shenjing.csvdata.read_csv` gives them) to predict one of them:
-
-1. the target column is checked, and the task inferred when not given: text or a few
-   distinct whole numbers (≤ 20) make a classifier, other numbers a regression;
-2. the rows are split into training and validation rows from ``seed``, stratified by
-   class for a classifier (each class keeps its share in both parts);
-3. a :class:`~shenjing.preprocess.Preprocessor` learns the feature encoding from the
-   training rows; a regression target is standardised with the training rows' mean and
-   standard deviation too (the predictions are scaled back);
-4. the network (``hidden`` widths, then K class scores or one value) is trained with
-   softmax cross-entropy (optionally class-weighted) or a regression loss.
-
-:meth:`TabularModel.save` writes one file in the core format (:func:`shenjing.save`),
-holding everything else as JSON metadata, so ``sj.load(path)`` still gives the network;
-:meth:`TabularModel.load` checks that metadata field by field.
-"""
+"""The :class:`TabularModel`: a network with its preprocessing, task and target."""
 
 from __future__ import annotations
 
@@ -27,24 +9,17 @@ from typing import Any
 
 import numpy as np
 
-from .base.errors import ConfigError, DataError, ModelFileError
-from .data.csvdata import column_list, nearest, place, require_pandas
-from .data.preprocess import Preprocessor
-from .data.target import class_key, infer_task, sorted_classes, stratified_split
-from .interop import modelfile as io_mod
-from .network.sequential import Sequential
-from .nn.activations import ACTIVATIONS
-from .nn.initializers import Seed
-from .nn.linear import Linear
-from .nn.maxout import Maxout
-from .training import losses as losses_mod
-from .training.losses import SoftmaxCrossEntropy
-
-FORMAT = "shenjing-tabular"
-VERSION = 1
-TASKS = ("classify", "regress")
-#: Regression losses; a classifier always uses softmax cross-entropy.
-REGRESSION_LOSSES = ("mse", "huber", "sse")
+from ..base.errors import ConfigError, DataError, ModelFileError
+from ..data.csvdata import column_list, place, require_pandas
+from ..data.preprocess import Preprocessor
+from ..data.target import class_key
+from ..interop import modelfile as io_mod
+from ..network.sequential import Sequential
+from ..nn.initializers import as_generator
+from ..training import losses as losses_mod
+from ..training.metrics import macro_f1, r2, rmse
+from . import steps
+from .options import FORMAT, TASKS, VERSION, check_for_task, check_options
 
 
 class TabularModel:
@@ -139,38 +114,14 @@ class TabularModel:
             DataError: with ``source`` first, for any problem with the data.
             ConfigError: an invalid option.
         """
-        _check_options(task, hidden, activation, loss, class_weight, validation)
-        columns = list(frame.columns)
-        if target not in columns:
-            raise DataError(
-                f"{source}: no column {target!r} to predict; the columns are "
-                f"{column_list(columns)}.{nearest(target, columns)}"
-            )
-        if len(frame) < 2:
-            raise DataError(f"{source}: {len(frame)} row is too few to train on")
-        cells = frame[target]
-        task, reason, labels = infer_task(cells, target, task, source)
-        _check_for_task(task, loss, class_weight, reason)
-        rng = np.random.default_rng(seed)
-        if task == "classify":
-            classes = sorted_classes(labels)
-            if len(classes) < 2:
-                raise DataError(
-                    f"{source}: target {target!r} has one class only ({classes[0]!r} in all "
-                    f"{len(frame)} rows); a classifier needs at least two"
-                )
-            index = {c: i for i, c in enumerate(classes)}
-            y = np.array([index[v] for v in labels], dtype=np.intp)
-            train, val = stratified_split(len(frame), y, validation, rng, source)
-        else:
-            classes = None
-            y = labels.astype(np.float64)
-            train, val = stratified_split(len(frame), None, validation, rng, source)
-
-        features = frame.drop(columns=[target])
-        pre = Preprocessor(numeric, categorical, missing).fit(features, train, source)
-        x = pre.transform(features, source)
-
+        check_options(task, hidden, activation, loss, class_weight, validation)
+        task, reason, labels = steps.target_column(frame, target, task, source)
+        check_for_task(task, loss, class_weight, reason)
+        rng = as_generator(seed, "seed")
+        classes, y, train, val = steps.split(
+            len(frame), target, task, labels, validation, rng, source
+        )
+        pre, x = steps.preprocess(frame, target, train, numeric, categorical, missing, source)
         training: dict[str, Any] = {
             "rows": len(frame),
             "train_rows": len(train),
@@ -187,48 +138,34 @@ class TabularModel:
             "class_weight": class_weight,
             "missing": missing,
         }
-        n_out = 1
         target_mean, target_std = 0.0, 1.0
-        if task == "classify":
+        if classes is not None:
             n_out = len(classes)
-            train_counts = np.bincount(y[train], minlength=n_out)
-            training["class_counts"] = {
-                "train": dict(zip(classes, train_counts.tolist(), strict=True)),
-                "validation": dict(
-                    zip(classes, np.bincount(y[val], minlength=n_out).tolist(), strict=True)
-                ),
-            }
-            weights = None
-            if class_weight == "balanced":
-                # N / (K N_k); a class absent from the training rows gets weight 0.
-                safe = np.maximum(train_counts, 1)
-                weights = np.where(train_counts > 0, len(train) / (n_out * safe), 0.0)
-                training["class_weights"] = dict(zip(classes, weights.tolist(), strict=True))
-            loss_fn: losses_mod.Loss = SoftmaxCrossEntropy(class_weight=weights)
+            loss_fn: losses_mod.Loss = steps.class_weights(
+                y, train, val, classes, class_weight, training
+            )
             fit_target = y
         else:
-            seen = y[train]
-            target_mean = float(seen.mean())
-            std = float(seen.std())
-            target_std = std if std > 0 else 1.0
+            n_out = 1
+            target_mean, target_std, fit_target = steps.scale(y, train)
             loss_fn = losses_mod.get(loss or "mse")
-            fit_target = ((y - target_mean) / target_std)[:, None]
         training["loss"] = repr(loss_fn)
 
-        net = build_network(x.shape[1], hidden, n_out, activation, rng)
-        val_data = (x[val], fit_target[val]) if len(val) else None
+        net = steps.build_network(x.shape[1], hidden, n_out, activation, rng)
         # The one training call; its callbacks come from the caller (e.g. a monitor).
-        history = net.fit(
-            x[train],
-            fit_target[train],
-            loss=loss_fn,
-            optimizer=_optimizer(optimizer, lr),
-            epochs=epochs,
-            batch_size=batch_size,
-            seed=rng,
-            validation_data=val_data,
-            callbacks=callbacks,
-            progress=progress,
+        history = steps.train(
+            net,
+            x,
+            fit_target,
+            (train, val),
+            loss_fn,
+            optimizer,
+            lr,
+            epochs,
+            batch_size,
+            rng,
+            callbacks,
+            progress,
         )
         training["epochs_run"] = history.epochs_run
         training["final_loss"] = float(history.per_epoch["loss"][-1])
@@ -310,12 +247,7 @@ class TabularModel:
             pred = out.argmax(axis=1)
             return {"accuracy": float(np.mean(pred == y)), "macro_f1": macro_f1(y, pred)}
         pred = out[:, 0] * self.target_std + self.target_mean
-        residual = float(np.sum((y - pred) ** 2))
-        total = float(np.sum((y - y.mean()) ** 2))
-        return {
-            "rmse": math.sqrt(residual / len(y)),
-            "r2": 1 - residual / total if total > 0 else None,
-        }
+        return {"rmse": rmse(y, pred), "r2": r2(y, pred)}
 
     # -- the model file -----------------------------------------------------------------
     def metadata(self) -> dict[str, Any]:
@@ -428,91 +360,3 @@ class TabularModel:
             f"{len(self.preprocessor.input_names)} columns → "
             f"{len(self.preprocessor.feature_names)} inputs)"
         )
-
-
-def build_network(
-    n_in: int, hidden: Sequence[int], n_out: int, activation: str, seed: Seed
-) -> Sequential:
-    """``n_in`` → hidden widths (each followed by ``activation``) → ``n_out`` raw outputs.
-
-    With ``activation="maxout"`` each hidden layer is a two-piece :class:`~shenjing.Maxout`
-    (its own non-linearity). Every layer draws its weights from the one ``seed``.
-
-    Example:
-        >>> build_network(3, [8, 4], 2, "tanh", seed=0)
-        Sequential(Linear(3 -> 8), Tanh(), Linear(8 -> 4), Tanh(), Linear(4 -> 2))
-    """
-    rng = np.random.default_rng(seed) if not isinstance(seed, np.random.Generator) else seed
-    layers: list[Any] = []
-    width = n_in
-    for h in hidden:
-        if activation == "maxout":
-            layers.append(Maxout(width, h, pieces=2, seed=rng))
-        else:
-            layers += [Linear(width, h, seed=rng), ACTIVATIONS.get(activation)()]
-        width = h
-    layers.append(Linear(width, n_out, seed=rng))
-    return Sequential(layers)
-
-
-def macro_f1(y: np.ndarray, pred: np.ndarray) -> float:
-    """The mean over classes of F1 = 2 TP / (2 TP + FP + FN), over the classes present
-    in ``y`` or ``pred`` (scikit-learn's ``f1_score(average="macro")``).
-
-    Example:
-        >>> macro_f1(np.array([0, 0, 1, 1]), np.array([0, 1, 1, 1]))
-        0.7333333333333334
-    """
-    scores = []
-    for k in np.union1d(y, pred):
-        tp = np.sum((pred == k) & (y == k))
-        fp = np.sum((pred == k) & (y != k))
-        fn = np.sum((pred != k) & (y == k))
-        scores.append(2 * tp / (2 * tp + fp + fn))
-    return float(np.mean(scores))
-
-
-def _check_options(task, hidden, activation, loss, class_weight, validation) -> None:
-    if task is not None and task not in TASKS:
-        raise ConfigError(f"task must be 'classify', 'regress' or None, got {task!r}")
-    if any(isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1 for h in hidden):
-        raise ConfigError(f"hidden must be positive layer widths, got {list(hidden)!r}")
-    if activation != "maxout":
-        ACTIVATIONS.get(activation)
-    if class_weight not in (None, "balanced"):
-        raise ConfigError(f"class_weight must be None or 'balanced', got {class_weight!r}")
-    if loss is not None:
-        losses_mod.get(loss)  # fail now, naming the valid losses
-    if (
-        isinstance(validation, bool)
-        or not isinstance(validation, (int, float))
-        or not 0 <= validation < 1
-    ):
-        raise ConfigError(f"validation must be a fraction in [0, 1), got {validation!r}")
-
-
-def _check_for_task(task: str, loss: str | None, class_weight: str | None, reason: str) -> None:
-    """Options that only make sense for the other task, once the task is known."""
-    why = "" if reason.startswith("given") else f" (inferred: {reason})"
-    if class_weight is not None and task == "regress":
-        raise ConfigError(f"class_weight applies to classification, and this is a regression{why}")
-    if loss is None:
-        return
-    chosen = losses_mod.get(loss)
-    if task == "classify" and not isinstance(chosen, SoftmaxCrossEntropy):
-        raise ConfigError(f"a classifier is trained with softmax_cross_entropy, not {loss!r}{why}")
-    if task == "regress" and not isinstance(chosen, tuple(map(type, _regression_losses()))):
-        raise ConfigError(
-            f"loss {loss!r} is not a regression loss{why}; use one of "
-            f"{', '.join(REGRESSION_LOSSES)}, or --task classify"
-        )
-
-
-def _regression_losses() -> list[losses_mod.Loss]:
-    return [losses_mod.get(name) for name in REGRESSION_LOSSES]
-
-
-def _optimizer(name: str, lr: float):
-    from .training import optim
-
-    return optim.get(name, lr=lr)
