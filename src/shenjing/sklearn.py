@@ -49,11 +49,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .base.checks import as_dtype, number, positive_int
 from .base.errors import ConfigError, DataError
+from .network.builder import mlp
 from .network.sequential import Sequential
 from .nn import activations as activations_mod
 from .nn.initializers import as_generator
-from .nn.linear import Linear
-from .nn.maxout import Maxout
 from .training import optim as optim_mod
 from .training.optim import Optimizer
 
@@ -300,18 +299,17 @@ class _BaseMLP(BaseEstimator):
     def _build(
         self, d: int, hidden: list[int], n_out: int, dtype: np.dtype, rng: np.random.Generator
     ) -> Sequential:
-        """D → hidden… → outputs; maxout layers replace Linear + activation pairs."""
-        layers: list[Any] = []
-        maxout = self.activation.lower() == "maxout"
-        for width in hidden:
-            if maxout:
-                layers.append(Maxout(d, width, pieces=self.maxout_pieces, dtype=dtype, seed=rng))
-            else:
-                layers.append(Linear(d, width, dtype=dtype, seed=rng))
-                layers.append(activations_mod.get(self.activation))
-            d = width
-        layers.append(Linear(d, n_out, dtype=dtype, seed=rng))
-        return Sequential(*layers)
+        """D → hidden… → outputs (:func:`shenjing.mlp`); maxout layers replace Linear +
+        activation pairs."""
+        return mlp(
+            d,
+            hidden,
+            n_out,
+            activation=self.activation,
+            dtype=dtype,
+            seed=rng,
+            pieces=self.maxout_pieces,
+        )
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)

@@ -113,8 +113,9 @@ def _loss_figure(plot, result: notes.NotesRun):
 
 def _extras(plot, out: Path, args: argparse.Namespace) -> list[Path]:
     """The activation figure, a small comparison and a decision boundary."""
-    from ..comparison import build_network, compare
+    from ..comparison import compare
     from ..data import datasets
+    from ..network.builder import mlp
     from ..training.optim import Adam
 
     written = [plot.save(plot.activations_figure(), out / "activations.png")]
@@ -135,7 +136,7 @@ def _extras(plot, out: Path, args: argparse.Namespace) -> list[Path]:
         written.append(out / f"compare{suffix}")
 
     x, y = datasets.spiral(seed=args.seed)
-    net = build_network("relu", (64,), 2, 3, seed=args.seed)
+    net = mlp(2, (64,), 3, activation="relu", init="xavier", dtype="float64", seed=args.seed)
     net.fit(
         x,
         y,
