@@ -52,15 +52,15 @@ def _epoch_steps(w: wl.Workload, fit: bool, rows: int):
         return step, {"rows": rows, "batch": w.batch}
     loss = sj.losses.get(loss_name)
     opt = sj.SGD(lr=w.lr)
-    xs = net._check_input(x)
+    xs = net.check_input(x)
     ts = loss.prepare_target(y, (len(x), w.sizes[-1]), net.compute_dtype)
 
     def bare() -> float:
         value = 0.0
         for start in range(0, rows, w.batch):
-            pred = net._forward(xs[start : start + w.batch])
-            value = loss._forward(pred, ts[start : start + w.batch])
-            net.backward(loss.backward(), need_dx=False)
+            pred = net.forward_unchecked(xs[start : start + w.batch])
+            value = loss.forward_unchecked(pred, ts[start : start + w.batch])
+            net.backward_unchecked(loss.backward(), need_dx=False)
             opt.step(net)
         return value
 

@@ -85,14 +85,15 @@ def shenjing_step(w: Workload, optimizer: str = "sgd") -> Callable[[], float]:
     loss = sj.losses.get(SJ_LOSS[w.loss])
     opt = sj.optim.get(optimizer, lr=w.lr if optimizer == "sgd" else 1e-3)
     x, y = make_data(w)
-    x = net._check_input(x)
+    x = net.check_input(x)
     t = loss.prepare_target(y, (w.batch, w.sizes[-1]), net.compute_dtype)
+    prepared = opt.prepare(net.parameters())  # what fit does once, before its first step
 
     def step() -> float:
-        pred = net._forward(x)
-        value = loss._forward(pred, t)
-        net.backward(loss.backward(), need_dx=False)
-        opt.step(net)
+        pred = net.forward_unchecked(x)
+        value = float(loss.forward_unchecked(pred, t))
+        net.backward_unchecked(loss.backward(), need_dx=False)
+        opt.apply(prepared)
         return value
 
     return step

@@ -37,7 +37,7 @@ def main() -> None:
     loss = sj.losses.get(SJ_LOSS[w.loss])
     opt = sj.SGD(lr=w.lr)
     x, y = make_data(w)
-    x = net._check_input(x)
+    x = net.check_input(x)
     t = loss.prepare_target(y, (w.batch, w.sizes[-1]), net.compute_dtype)
     linears = [layer for layer in net.layers if "W" in layer.params]
     W0, dW0 = linears[0].params["W"], linears[0].grads["W"]
@@ -46,9 +46,9 @@ def main() -> None:
     dWs = [np.empty_like(layer.params["W"]) for layer in linears]
 
     def no_update() -> None:
-        pred = net._forward(x)
-        loss._forward(pred, t)
-        net.backward(loss.backward(), need_dx=False)
+        pred = net.forward_unchecked(x)
+        loss.forward_unchecked(pred, t)
+        net.backward_unchecked(loss.backward(), need_dx=False)
 
     def step() -> None:
         no_update()
@@ -73,7 +73,7 @@ def main() -> None:
     cases = {
         "step": step,
         "no update": no_update,
-        "forward": lambda: net._forward(x),
+        "forward": lambda: net.forward_unchecked(x),
         "update alone": update_alone,
         "products only": products_only,
     }

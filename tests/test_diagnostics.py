@@ -246,10 +246,10 @@ def test_update_ratio_findings_use_the_documented_limits():
         return dg.LayerReport(0, "Linear", "Linear(2 -> 2)", 2, 4, 0.0, 1.0,
                               param_norms={"W": 1.0}, update_ratios={"W": ratio})  # fmt: skip
 
-    assert dg.findings([layer(1e-3)]) == []
-    assert [f.code for f in dg.findings([layer(0.5)])] == ["update_ratio_high"]
-    assert [f.code for f in dg.findings([layer(1e-7)])] == ["update_ratio_low"]
-    high = dg.findings([layer(0.5)])[0]
+    assert fd.findings([layer(1e-3)]) == []
+    assert [f.code for f in fd.findings([layer(0.5)])] == ["update_ratio_high"]
+    assert [f.code for f in fd.findings([layer(1e-7)])] == ["update_ratio_low"]
+    high = fd.findings([layer(0.5)])[0]
     assert high.value == 0.5 and high.threshold == fd.UPDATE_RATIO_HIGH
     assert "lower the learning rate" in str(high)
 

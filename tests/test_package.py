@@ -89,7 +89,7 @@ def test_feature_modules_load_on_first_use():
     # Keeps `import shenjing` fast (the benchmark times it); each name still resolves.
     code = (
         "import sys, shenjing as sj\n"
-        "features = ['comparison', 'data.csvdata', 'diagnosis.diagnostics', 'diagnosis.monitor',\n"
+        "features = ['comparison', 'data.csvdata', 'diagnosis.diagnostics',\n"
         "            'interop.onnx_export', 'data.preprocess', 'diagnosis.sanity', 'tabular',\n"
         "            'plot', 'cli', 'sklearn']\n"
         "print([f for f in features if 'shenjing.' + f in sys.modules])\n"
@@ -101,7 +101,7 @@ def test_feature_modules_load_on_first_use():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     first, second, third = out.stdout.splitlines()
     assert first == "[]"
-    assert second == "shenjing.comparison True diagnose"
+    assert second == "shenjing.comparison.runner True diagnose"
     assert third == (
         "True ['comparison', 'data.csvdata', 'data.preprocess', 'diagnosis.diagnostics', 'tabular']"
     )

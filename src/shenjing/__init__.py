@@ -28,6 +28,7 @@ from .data import datasets
 from .diagnosis.gradcheck import GradCheckResult, gradcheck
 from .interop.modelfile import load, save
 from .network.builder import mlp
+from .network.fit import fit
 from .network.sequential import Sequential
 from .nn import activations, initializers
 from .nn.activations import ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
@@ -37,7 +38,6 @@ from .nn.maxout import Maxout
 from .nn.neuron import Neuron
 from .training import callbacks, losses, metrics, optim
 from .training.callbacks import Callback, EarlyStopping, History, TrainState
-from .training.loop import fit
 from .training.losses import (
     BinaryCrossEntropy,
     Huber,
@@ -74,9 +74,9 @@ _LAZY_NAMES = {
     "CompareResult": "comparison",
     "read_csv": "data.csvdata",
     "diagnose": "diagnosis.diagnostics",
-    "DiagnosticReport": "diagnosis.diagnostics",
-    "Finding": "diagnosis.diagnostics",
-    "LayerReport": "diagnosis.diagnostics",
+    "DiagnosticReport": "diagnosis.report",
+    "Finding": "diagnosis.report",
+    "LayerReport": "diagnosis.report",
     "Monitor": "diagnosis.monitor",
     "TrainingDiagnostics": "diagnosis.monitor",
     "export_onnx": "interop.onnx_export",

@@ -73,9 +73,12 @@ class _WeightPenalty(Optimizer):
         self.lr, self.weight_decay, self.state = inner.lr, 0.0, inner.state
         self._scratch: dict[str, np.ndarray] = {}
 
-    def step(self, model: Any) -> None:
+    def prepare(self, params: list[Any]) -> list[Any]:
+        return self.inner.prepare(params)
+
+    def apply(self, prepared: list[Any]) -> None:
         if self.coef:
-            for p in model.parameters():
+            for p, _ in prepared:
                 if p.name.endswith(".W"):
                     buf = self._scratch.get(p.name)
                     if buf is None or buf.shape != p.value.shape or buf.dtype != p.value.dtype:
@@ -83,7 +86,7 @@ class _WeightPenalty(Optimizer):
                     np.multiply(p.value, self.coef, out=buf)
                     # In place: the layer recomputes its gradient every step anyway.
                     np.add(p.grad, buf, out=p.grad)
-        self.inner.step(model)
+        self.inner.apply(prepared)
 
     def penalty(self, model: Any) -> float:
         """The penalty's value, coef/2 · Σ‖W‖², for the loss curve."""
@@ -318,7 +321,7 @@ class _BaseMLP(BaseEstimator):
         # layers allocate fresh work buffers.
         if hasattr(self, "net_"):
             for layer in self.net_.layers:
-                layer._buffers.clear()
+                layer.clear_buffers()
                 for table in (layer.params, layer.grads):
                     for key, value in table.items():
                         if not value.flags.writeable:
@@ -364,10 +367,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         dtype: ``"float64"`` (default) or ``"float32"``, the network's dtype.
 
     Attributes:
-        classes_, n_features_in_, feature_names_in_ (for DataFrames), n_outputs_,
-        net_ (the trained :class:`shenjing.Sequential`), n_iter_ (epochs run),
-        loss_curve_ (training loss + penalty per epoch), loss_, best_loss_,
-        validation_scores_ and best_validation_score_ (with ``early_stopping``, else None).
+        ``classes_``, ``n_features_in_``, ``feature_names_in_`` (for DataFrames),
+        ``n_outputs_``, ``net_`` (the trained :class:`shenjing.Sequential`), ``n_iter_``
+        (epochs run), ``loss_curve_`` (training loss + penalty per epoch), ``loss_``,
+        ``best_loss_``, ``validation_scores_`` and ``best_validation_score_`` (with
+        ``early_stopping``, else None).
     """
 
     _loss_name = "softmax_cross_entropy"
@@ -440,8 +444,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     returns (N,) for a single target, (N, M) otherwise.
 
     Attributes:
-        n_features_in_, feature_names_in_ (for DataFrames), n_outputs_, net_, n_iter_,
-        loss_curve_, loss_, best_loss_, validation_scores_, best_validation_score_.
+        ``n_features_in_``, ``feature_names_in_`` (for DataFrames), ``n_outputs_``,
+        ``net_``, ``n_iter_``, ``loss_curve_``, ``loss_``, ``best_loss_``,
+        ``validation_scores_``, ``best_validation_score_``.
     """
 
     _loss_name = "mse"

@@ -6,7 +6,7 @@ favour clear messages over speed, but they never copy an array that is already r
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, cast, overload
 
 import numpy as np
 
@@ -18,7 +18,7 @@ FLOAT_DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)
 def as_dtype(dtype: Any, name: str = "dtype") -> np.dtype:
     """Resolve ``"float32"``, ``"float64"``, ``np.float32``… to a floating ``np.dtype``."""
     try:
-        resolved = np.dtype(dtype)
+        resolved: np.dtype = np.dtype(dtype)
     except TypeError as exc:
         raise DTypeError(f"{name} must be 'float32' or 'float64', got {dtype!r}") from exc
     if resolved not in FLOAT_DTYPES.values():
@@ -103,6 +103,10 @@ def check_rows(n_x: int, y: Any, x_name: str = "x", y_name: str = "y") -> None:
         )
 
 
+@overload
+def positive_int(value: Any, name: str, allow_none: Literal[False] = False) -> int: ...
+@overload
+def positive_int(value: Any, name: str, allow_none: bool) -> int | None: ...
 def positive_int(value: Any, name: str, allow_none: bool = False) -> int | None:
     if value is None and allow_none:
         return None
@@ -134,4 +138,4 @@ def number(
         lo = "" if low is None else f"{low} {'<' if low_open else '<='} "
         hi = "" if high is None else f" {'<' if high_open else '<='} {high}"
         raise ConfigError(f"Invalid {name}: {value!r}; expected {lo}{name}{hi}")
-    return value
+    return cast(float, value)

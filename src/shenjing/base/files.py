@@ -13,7 +13,7 @@ from .errors import ShenjingError
 
 def atomic_write(
     path: str | os.PathLike[str],
-    write: Callable[[BinaryIO], None],
+    write: Callable[[BinaryIO], object],
     *,
     error: type[ShenjingError],
 ) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterator
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 from .errors import ConfigError
 
@@ -43,7 +43,7 @@ class Registry(Generic[T]):
             self._items[key] = item
         self._canonical.append(_normalise(name))
 
-    def get(self, name: str) -> T:
+    def get(self, name: object) -> T:
         """The object registered under ``name``; :class:`ConfigError` if there is none."""
         if not isinstance(name, str):
             raise ConfigError(f"{self.kind} name must be a string, got {name!r}")
@@ -66,7 +66,7 @@ class Registry(Generic[T]):
                 raise ConfigError(f"{self.kind} arguments can only be given with a name or class")
             return spec
         cls = spec if isinstance(spec, type) and issubclass(spec, base) else self.get(spec)
-        return cls(**kwargs)
+        return cast("Callable[..., object]", cls)(**kwargs)
 
     def names(self) -> list[str]:
         """Canonical names, sorted."""

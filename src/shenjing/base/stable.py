@@ -6,6 +6,8 @@ warning for any finite input, float32 or float64.
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 
@@ -61,7 +63,8 @@ def log_softmax_parts(z: np.ndarray, shifted: np.ndarray) -> np.ndarray:
     # Such a row's -inf becomes the most negative float: e^x is 0 either way, and a
     # one-hot target's 0 · shifted stays 0 instead of 0 · -inf = NaN.
     np.maximum(shifted, -np.finfo(shifted.dtype).max, out=shifted)
-    return np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    log_sum: np.ndarray = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return log_sum
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
@@ -69,4 +72,4 @@ def softmax(z: np.ndarray) -> np.ndarray:
     shifted = np.empty_like(z)
     log_sum = log_softmax_parts(z, shifted)
     shifted -= log_sum
-    return np.exp(shifted, out=shifted)
+    return cast(np.ndarray, np.exp(shifted, out=shifted))

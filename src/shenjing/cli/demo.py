@@ -23,6 +23,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from .. import notes
 from ._common import CommandError, require
@@ -120,7 +121,7 @@ def _extras(plot, out: Path, args: argparse.Namespace) -> list[Path]:
 
     written = [plot.save(plot.activations_figure(), out / "activations.png")]
 
-    settings = dict(COMPARE_SETTINGS)
+    settings: dict[str, Any] = dict(COMPARE_SETTINGS)
     seeds = range(args.seed, args.seed + settings.pop("seeds"))
     progress = sys.stdout.isatty() and not args.quiet
     print(

@@ -6,18 +6,18 @@ regression targets float64 of shape (N, M). ``seed`` is an int or a
 ``np.random.Generator`` (see :func:`shenjing.initializers.as_generator`); the same seed
 gives the same arrays, and NumPy's global RNG is never touched.
 
-=====================  ==================  ===================  ==========================
-function               x                   y                    task
-=====================  ==================  ===================  ==========================
-``xor()``              (4, 2) int64        (4, 1) int64         the notes' ReLU program
-``spiral()``           (K·N, 2)            (K·N,) labels        K classes, CS231n
-``moons()``            (N, 2)              (N,) labels 0/1      two interleaved half-circles
-``circles()``          (N, 2)              (N,) labels 0/1      a ring around a disc
-``blobs()``            (N, D)              (N,) labels          Gaussian clusters
-``sine()``             (N, 1)              (N, 1) float64       fit sin(x), 1-D regression
-``notes_regression()`` (64, 1000)          (64, 10) float64     the notes' sigmoid program
-``digits()``           (1797, 64)          (1797,) labels       scikit-learn's 8×8 digits
-=====================  ==================  ===================  ==========================
+======================  ============  ================  ============================
+function                x             y                 task
+======================  ============  ================  ============================
+``xor()``               (4, 2) int64  (4, 1) int64      the notes' ReLU program
+``spiral()``            (K·N, 2)      (K·N,) labels     K classes, CS231n
+``moons()``             (N, 2)        (N,) labels 0/1   two interleaved half-circles
+``circles()``           (N, 2)        (N,) labels 0/1   a ring around a disc
+``blobs()``             (N, D)        (N,) labels       Gaussian clusters
+``sine()``              (N, 1)        (N, 1) float64    fit sin(x), 1-D regression
+``notes_regression()``  (64, 1000)    (64, 10) float64  the notes' sigmoid program
+``digits()``            (1797, 64)    (1797,) labels    scikit-learn's 8×8 digits
+======================  ============  ================  ============================
 
 Example:
     >>> import shenjing as sj

@@ -193,10 +193,10 @@ class Preprocessor:
     def to_dict(self) -> dict[str, Any]:
         """What was learnt, as JSON-ready data (no NaN or inf)::
 
-        {"missing": "mean", "columns": [
-            {"name": "age", "kind": "numeric", "mean": 41.2, "std": 12.5, "fill": 41.2},
-            {"name": "city", "kind": "categorical", "categories": ["Lyon", "Oslo"],
-             "fill": "Oslo"}]}
+            {"missing": "mean", "columns": [
+                {"name": "age", "kind": "numeric", "mean": 41.2, "std": 12.5, "fill": 41.2},
+                {"name": "city", "kind": "categorical", "categories": ["Lyon", "Oslo"],
+                 "fill": "Oslo"}]}
 
         ``fill`` is ``null`` when ``missing="error"``.
         """

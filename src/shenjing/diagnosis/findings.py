@@ -1,7 +1,7 @@
 """Findings: plain-language verdicts on a network's diagnostics, and their thresholds.
 
 Each finding names what was measured, the documented threshold it crossed (the
-constants below) and what to try; :mod:`shenjing.diagnostics` lists every code with its
+constants below) and what to try; :mod:`shenjing.diagnosis.diagnostics` lists every code with its
 evidence and threshold. :func:`findings` reads the per-layer records that diagnostics
 measure; it computes nothing from the network itself.
 """
@@ -9,11 +9,8 @@ measure; it computes nothing from the network itself.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .diagnostics import LayerReport
+from .report import Finding, LayerReport
 
 #: A unit active (output > 0) on fewer than this fraction of inputs, but not none, is
 #: nearly dead.
@@ -24,7 +21,7 @@ DEAD_LIMIT = 0.10
 NEARLY_DEAD_LIMIT = 0.25
 #: Findings: a sigmoid/tanh layer with more than this fraction of saturated units.
 SATURATED_LIMIT = 0.10
-#: Findings: a hidden layer whose |mean| / std of outputs exceeds this.
+#: Findings: a hidden layer whose ``|mean| / std`` of outputs exceeds this.
 ZERO_CENTRED_LIMIT = 1.5
 #: Findings: gradient RMS of the first parametrised layer over the last's, below this.
 VANISHING_RATIO = 1e-2
@@ -35,30 +32,6 @@ UPDATE_RATIO_TARGET = 1e-3
 #: Findings: update-to-weight ratios outside [UPDATE_RATIO_LOW, UPDATE_RATIO_HIGH].
 UPDATE_RATIO_LOW = 1e-5
 UPDATE_RATIO_HIGH = 1e-2
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One verdict: what was measured, the threshold it crossed, and what to try.
-
-    Attributes:
-        code: a fixed name such as ``"dead_units"`` (see the module's table).
-        layer: the layer's index in the network, or ``None`` for the whole network.
-        value: the measured number (a fraction, a ratio).
-        threshold: the documented limit it crossed.
-        message: the verdict in plain words, with the number.
-        advice: what to try.
-    """
-
-    code: str
-    layer: int | None
-    value: float
-    threshold: float
-    message: str
-    advice: str
-
-    def __str__(self) -> str:
-        return f"{self.message} — {self.advice}"
 
 
 def findings(layers: list[LayerReport], ratio: float | None = None) -> list[Finding]:

@@ -8,14 +8,14 @@ is nudged by ±eps and ±2eps and the five-point centred difference
     s'(θ) ≈ (8 (s(θ + eps) - s(θ - eps)) - (s(θ + 2eps) - s(θ - 2eps))) / (12 eps)
 
 compared with it. For a loss, s is the loss itself. Everything runs in float64. The
-difference's error is about eps⁴ (truncation) plus 1e-16 · |s| / eps (rounding), so
+difference's error is about eps⁴ (truncation) plus ``1e-16 · |s| / eps`` (rounding), so
 with eps = 1e-5 a correct backward pass shows a relative error near 1e-10 even through
 deep networks, and a wrong one near 1. (The two-point difference, error eps² + 1e-16 /
 eps, leaves about 1e-7 of rounding noise in a deep network: too close to the mark.)
 Keep inputs at least 2·eps away from kinks such as ReLU's 0.
 
-The error reported for each array is max|analytic - numeric| / max(max|analytic|,
-max|numeric|): relative to the array's largest gradient, so tiny entries swamped by
+The error reported for each array is ``max|analytic - numeric| / max(max|analytic|,
+max|numeric|)``: relative to the array's largest gradient, so tiny entries swamped by
 rounding do not raise false alarms.
 """
 

@@ -11,9 +11,10 @@ the records (a :class:`TrainingDiagnostics`).
 Statistics of one batch are noisier than :func:`shenjing.diagnose`'s over a dataset: a
 unit is "dead" here when it is zero for every row of that batch.
 
-Cost: a recorded step reads the layers' caches, repeats the backward pass once to see
-the gradient reaching each layer (it writes the same gradients again, so training is
-unchanged bit for bit) and copies the parameters once: about 1.5 steps' work. Other
+Cost: a recorded step runs the step's batch forward and backward once more through
+``net.forward_trace`` and ``net.backward_trace``, to see every layer's output and the
+gradient reaching it (it writes the same gradients again, so training is unchanged bit
+for bit), and copies the parameters once: about two steps' work. Other
 steps pay nothing. At the default interval this slowed a 784-256-256-10 ReLU network
 (batch 128, SGD) by 3.6 % (``benchmarks/monitor_overhead.py``: median of paired ratios).
 
@@ -40,15 +41,8 @@ import numpy as np
 from ..base.checks import positive_int
 from ..base.errors import ConfigError
 from ..training.callbacks import Callback, TrainState
-from .diagnostics import (
-    SATURATION_THRESHOLD,
-    DiagnosticReport,
-    LayerReport,
-    _accumulators,
-    _backward,
-    build_report,
-    check_saturation_threshold,
-)
+from .report import DiagnosticReport, LayerReport
+from .stats import SATURATION_THRESHOLD, build_report, check_saturation_threshold, layer_statistics
 
 #: Record every this many steps by default.
 DEFAULT_EVERY = 50
@@ -167,17 +161,19 @@ class Monitor(Callback):
         if state.step % self.every:
             return
         net, loss_fn = state.net, state.loss_fn
-        outputs = _cached_outputs(net, loss_fn)
+        # The step's batch once more, through the measuring API: the same operations on
+        # the same arrays, so every layer's grads come out as the training pass left
+        # them, and the update that follows is the one training would have made.
+        outputs = net.forward_trace(state.inputs)
+        loss_fn.forward_unchecked(outputs[-1], state.targets)
+        douts = net.backward_trace(loss_fn.backward())
         rows = outputs[-1].shape[0]
-        # Again, keeping the gradient that reaches each layer: the same operations on the
-        # same arrays, so every layer's grads come out as the training pass left them.
-        douts = _backward(net, loss_fn.backward())
         scale = rows if loss_fn.reduction == "mean" else 1.0
-        accs = _accumulators(net, rows, self.saturation_threshold)
-        for acc, out, dout, layer in zip(accs, outputs, douts, net.layers, strict=True):
-            acc.add_output(out, layer)
-            acc.add_grad(dout, scale)
-        layers = [acc.finish() for acc in accs]
+        stats = layer_statistics(net, rows, self.saturation_threshold)
+        for stat, out, dout, layer in zip(stats, outputs, douts, net.layers, strict=True):
+            stat.add_output(out, layer)
+            stat.add_grad(dout, scale)
+        layers = [stat.finish() for stat in stats]
         for lay, layer in zip(layers, net.layers, strict=True):
             lay.grad_norms = {k: float(np.linalg.norm(g)) for k, g in layer.grads.items()}
         before = [p.value.copy() for p in net.parameters()]
@@ -219,27 +215,6 @@ def as_monitor(monitor: Any) -> Monitor | None:
     raise ConfigError(
         f"monitor must be True, False, a number of steps or a Monitor, got {monitor!r}"
     )
-
-
-def _cached_outputs(net: Any, loss_fn: Any) -> list[np.ndarray]:
-    """Every layer's output of the last forward pass, read from what the layers cached.
-
-    An activation caches its output; any other layer's output is the input the next
-    layer cached, and the last layer's is the prediction the loss cached.
-    """
-    layers = net.layers
-    outputs = []
-    for i, layer in enumerate(layers):
-        y = getattr(layer, "_y", None)
-        if y is None:
-            y = getattr(layers[i + 1], "_x", None) if i + 1 < len(layers) else loss_fn._pred
-        if y is None:
-            raise ConfigError(
-                f"monitor cannot read the output of layer {i} ({layer!r}): it caches "
-                "neither its output nor does the next layer cache its input"
-            )
-        outputs.append(y)
-    return outputs
 
 
 def _drop_values(report: DiagnosticReport) -> DiagnosticReport:

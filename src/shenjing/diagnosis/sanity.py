@@ -40,14 +40,14 @@ from typing import Any
 import numpy as np
 
 from ..base.checks import check_rows
-from ..base.errors import ConfigError, DivergenceError, DTypeError
-from ..network.sequential import Sequential
+from ..base.errors import ConfigError, DivergenceError
 from ..nn.activations import LeakyReLU, ReLU
 from ..nn.initializers import Seed, as_generator
 from ..nn.maxout import Maxout
 from ..training import losses as losses_mod
 from ..training.optim import Adam
 from .gradcheck import gradcheck
+from .network import require_network
 
 #: Loss at init passes within this relative distance of its expected value.
 INIT_LOSS_TOLERANCE = 0.1
@@ -114,7 +114,7 @@ class SanityReport:
 
 
 def sanity_check(
-    net: Sequential, x: Any, y: Any, loss: str | losses_mod.Loss | None = None, *, seed: Seed = 0
+    net: Any, x: Any, y: Any, loss: str | losses_mod.Loss | None = None, *, seed: Seed = 0
 ) -> SanityReport:
     """Run the three sanity checks of the module docstring on ``net`` and ``(x, y)``.
 
@@ -128,14 +128,13 @@ def sanity_check(
     Returns:
         A :class:`SanityReport`; ``bool(report)`` is the verdict, ``str(report)`` the lines.
     """
-    if not isinstance(net, Sequential):
-        raise DTypeError(f"net must be a shenjing Sequential, got {type(net).__name__}")
+    require_network(net)
     if loss is None:
         if net.loss is None:
             raise ConfigError("sanity_check needs loss=...: this network has not been fit yet")
         loss = net.loss
     loss_fn = losses_mod.get(loss)
-    X = net._check_input(x, "x")
+    X = net.check_input(x, "x")
     check_rows(X.shape[0], y)
     Y = np.asarray(y)
     # The target prepared once, so that a bad y fails here with the loss's own error.
@@ -166,7 +165,7 @@ def _expected_init_loss(
     return None, f"no expected initial value is known for {type(loss_fn).__name__}"
 
 
-def _init_loss(net: Sequential, loss_fn: losses_mod.Loss, X: np.ndarray, Y: np.ndarray) -> Check:
+def _init_loss(net: Any, loss_fn: losses_mod.Loss, X: np.ndarray, Y: np.ndarray) -> Check:
     name = "loss at init"
     width = net.output_features(X.shape[1])
     expected, why = _expected_init_loss(copy.deepcopy(loss_fn), Y, width, net.compute_dtype)
@@ -203,7 +202,7 @@ def _rows(X: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     return np.sort(order[np.sort(first)[:k]])
 
 
-def _smooth_rows(net: Sequential, X: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+def _smooth_rows(net: Any, X: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     """Up to ``k`` random rows whose path through the network keeps off every kink.
 
     A finite difference across a kink (ReLU's 0, a Maxout tie) is wrong however correct
@@ -233,7 +232,7 @@ def _smooth_rows(net: Sequential, X: np.ndarray, k: int, rng: np.random.Generato
 
 
 def _gradient(
-    net: Sequential,
+    net: Any,
     loss_fn: losses_mod.Loss,
     X: np.ndarray,
     Y: np.ndarray,
@@ -260,7 +259,7 @@ def _gradient(
 
 
 def _overfit(
-    net: Sequential,
+    net: Any,
     loss_fn: losses_mod.Loss,
     X: np.ndarray,
     Y: np.ndarray,

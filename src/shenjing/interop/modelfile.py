@@ -40,7 +40,7 @@ _JSON_MEMBER = "shenjing.json"
 _JSON_MAX_BYTES = 16 * 2**20
 #: Room for a member's .npy magic and header (about 128 bytes here) on top of its data.
 _NPY_HEADER_MAX = 4096
-_NPY_DTYPES = {"float32": np.dtype("<f4"), "float64": np.dtype("<f8")}
+_NPY_DTYPES: dict[str, np.dtype] = {"float32": np.dtype("<f4"), "float64": np.dtype("<f8")}
 _JSON_TYPES = {dict: "an object", list: "an array", str: "a string", int: "an integer"}
 # What zipfile, json and NumPy raise on bytes they cannot parse (RecursionError is a
 # RuntimeError).

@@ -11,20 +11,19 @@ from ..base import stable as _stable
 from ..base.checks import as_dtype, as_float_array, check_rows, positive_int
 from ..base.errors import ConfigError, DTypeError, ShapeError, StateError
 from ..nn.initializers import Seed, as_generator
-from ..nn.layer import Layer, Parameter
+from ..nn.layer import Layer, Parameter, unchecked_passes
 from ..nn.neuron import Neuron
 from ..training import losses as losses_mod
 from ..training import metrics as metrics_mod
-
-#: Rows per chunk when predicting or evaluating without a batch size: bounds the
-#: memory of the layers' work buffers whatever the dataset's size.
-PREDICT_BATCH = 1024
+from ..training.evaluation import PREDICT_BATCH, evaluate_batches, make_metrics
+from .fit import fit
 
 
 class Sequential(Layer):
     """Layers applied one after another: ``y = layer_n(… layer_1(layer_0(x)))``.
 
     Forward:  x_{i+1} = layers[i].forward(x_i)
+
     Backward: d_i = layers[i].backward(d_{i+1}), from the last layer to the first
               (the chain rule, one layer at a time)
 
@@ -135,19 +134,15 @@ class Sequential(Layer):
         return self.dtype or np.dtype(np.float64)
 
     def parameters(self) -> list[Parameter]:
-        """Every parameter as ``Parameter(name, value, grad)``, named ``"<index>.<key>"``."""
-        # Plain form: [Parameter(f"{i}.{p.name}", p.value, p.grad) for i, layer in ...
-        # for p in layer.parameters()]. Layers that keep the base class's parameters()
-        # are read straight from their dicts, which skips building a Parameter twice:
-        # optimizers call this every step, and on small networks it is a visible cost.
-        out = []
-        for i, layer in enumerate(self.layers):
-            if type(layer).parameters is Layer.parameters:
-                grads = layer.grads
-                out += [Parameter(f"{i}.{k}", v, grads[k]) for k, v in layer.params.items()]
-            else:
-                out += [Parameter(f"{i}.{p.name}", p.value, p.grad) for p in layer.parameters()]
-        return out
+        """Every parameter as ``Parameter(name, value, grad)``, named ``"<index>.<key>"``.
+
+        A new list each call: ``fit`` asks once, before its first step.
+        """
+        return [
+            Parameter(f"{i}.{p.name}", p.value, p.grad)
+            for i, layer in enumerate(self.layers)
+            for p in layer.parameters()
+        ]
 
     def num_parameters(self) -> int:
         return sum(layer.num_parameters() for layer in self.layers)
@@ -172,12 +167,12 @@ class Sequential(Layer):
     # -- forward and backward ---------------------------------------------------------
     def forward(self, x: Any) -> np.ndarray:
         """Checked forward pass; returns a new (N, M) array (safe to keep)."""
-        return self._forward(self._check_input(x)).copy()
+        return self.forward_unchecked(self.check_input(x)).copy()
 
-    def _forward(self, x: np.ndarray) -> np.ndarray:
-        """Unchecked forward pass; the result is the last layer's buffer."""
+    def forward_unchecked(self, x: np.ndarray) -> np.ndarray:
+        """Forward pass of checked input; the result is the last layer's buffer."""
         for layer in self.layers:
-            x = layer.forward(x)
+            x = unchecked_passes(layer)[0](x)
         return x
 
     def backward(self, dout: Any, need_dx: bool = True) -> np.ndarray | None:
@@ -186,14 +181,62 @@ class Sequential(Layer):
         With ``need_dx=False`` the layers in front of the first parametrised layer are
         skipped and that layer computes no input gradient.
         """
-        dout = np.asarray(dout, dtype=self.compute_dtype)
+        dout = self.xp.asarray(dout, dtype=self.compute_dtype)
         layers = self.layers
-        first = 0 if need_dx else _first_with_parameters(layers)
+        first = 0 if need_dx else self.first_trainable()
         for i in range(len(layers) - 1, first - 1, -1):
-            dout = layers[i].backward(dout, need_dx=need_dx or i > first)
+            dout = layers[i].backward(dout, need_dx or i > first)  # each layer checks
         return dout if need_dx else None
 
-    def _check_input(self, x: Any, name: str = "x") -> np.ndarray:
+    def backward_unchecked(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
+        """:meth:`backward` of a ``dout`` already of the output's shape and dtype."""
+        layers = self.layers
+        first = 0 if need_dx else self.first_trainable()
+        for i in range(len(layers) - 1, first - 1, -1):
+            dout = unchecked_passes(layers[i])[1](dout, need_dx or i > first)
+        return dout if need_dx else None
+
+    def first_trainable(self) -> int:
+        """Index of the first layer with parameters (``len(self)`` if none has any).
+
+        Backpropagation can stop there: nothing in front of it has a gradient to fill.
+        """
+        return next((i for i, lay in enumerate(self.layers) if lay.parameters()), len(self))
+
+    # -- measuring ------------------------------------------------------------------
+    def forward_trace(self, x: Any) -> list[np.ndarray]:
+        """Checked forward pass that returns every layer's output, in order.
+
+        The arrays are the layers' own buffers: read them before the next forward
+        pass. Diagnostics (:func:`shenjing.diagnose`, :class:`shenjing.Monitor`,
+        :func:`shenjing.sanity_check`) measure a network through this and
+        :meth:`backward_trace`, and through nothing private.
+
+        Shape: x (N, D) → one (N, M_i) array per layer i.
+        """
+        x = self.check_input(x)
+        outputs = []
+        for layer in self.layers:
+            x = unchecked_passes(layer)[0](x)
+            outputs.append(x)
+        return outputs
+
+    def backward_trace(self, dout: Any) -> list[np.ndarray]:
+        """Backpropagate ``dout`` and return the gradient reaching every layer's output.
+
+        Fills every layer's ``grads`` exactly as :meth:`backward` does (the same
+        operations on the same arrays). Element i is dL/d(output of layer i), so the
+        last is ``dout`` itself.
+        """
+        dout = self.xp.asarray(dout, dtype=self.compute_dtype)
+        douts: list[np.ndarray] = [dout] * len(self.layers)
+        for i in range(len(self.layers) - 1, -1, -1):
+            douts[i] = dout
+            dout = unchecked_passes(self.layers[i])[1](dout, i > 0)
+        return douts
+
+    def check_input(self, x: Any, name: str = "x") -> np.ndarray:
+        """``x`` as a finite (N, D) array of the network's dtype, or the library's error."""
         x = as_float_array(x, name, self.compute_dtype, ndim=2, finite=True)
         width = self.input_features
         if width is not None and x.shape[1] != width:
@@ -206,11 +249,11 @@ class Sequential(Layer):
 
         Shape: x (N, D) → (N, M).
         """
-        x = self._check_input(x)
+        x = self.check_input(x)
         size = positive_int(batch_size, "batch_size", allow_none=True) or PREDICT_BATCH
         out = np.empty((x.shape[0], self.output_features(x.shape[1])), self.compute_dtype)
         for start in range(0, x.shape[0], size):
-            out[start : start + size] = self._forward(x[start : start + size])
+            out[start : start + size] = self.forward_unchecked(x[start : start + size])
         return out
 
     def predict_proba(self, x: Any, batch_size: int | None = None) -> np.ndarray:
@@ -251,7 +294,7 @@ class Sequential(Layer):
                 raise StateError("evaluate needs loss=...: this network has not been fit yet")
             loss = self.loss
         loss = losses_mod.get(loss)
-        x = self._check_input(x)
+        x = self.check_input(x)
         check_rows(x.shape[0], y)
         target = loss.prepare_target(
             y, (x.shape[0], self.output_features(x.shape[1])), self.compute_dtype
@@ -263,10 +306,8 @@ class Sequential(Layer):
         """Train the network in place and return a :class:`~shenjing.History`.
 
         ``net.fit(x, y, loss=..., optimizer=..., epochs=..., batch_size=..., ...)`` is
-        :func:`shenjing.train.fit` with this network; see it for every argument.
+        :func:`shenjing.fit` with this network; see it for every argument.
         """
-        from ..training.loop import fit
-
         return fit(self, x, y, **kwargs)
 
     # -- display ----------------------------------------------------------------------
@@ -293,59 +334,3 @@ class Sequential(Layer):
 
     def __repr__(self) -> str:
         return f"Sequential({', '.join(repr(layer) for layer in self.layers)})"
-
-
-def _first_with_parameters(layers: list[Layer]) -> int:
-    """Index of the first layer with parameters (``len(layers)`` if none has any).
-
-    Plain form: ``next(i for i, lay in enumerate(layers) if lay.parameters())``; a layer
-    that keeps the base class's parameters() is asked through its dict instead, since
-    building the Parameter list costs microseconds on every training step.
-    """
-    for i, layer in enumerate(layers):
-        if type(layer).parameters is Layer.parameters:
-            if layer.params:
-                return i
-        elif layer.parameters():
-            return i
-    return len(layers)
-
-
-def make_metrics(names: Iterable[str], loss: losses_mod.Loss) -> dict[str, metrics_mod.Metric]:
-    """Fresh metric accumulators by name; accuracy reads multi-label BCE outputs per label."""
-    if isinstance(names, str):
-        names = [names]
-    made: dict[str, metrics_mod.Metric] = {}
-    for name in names:
-        cls = metrics_mod.METRICS.get(name)
-        kwargs = {}
-        if cls is metrics_mod.Accuracy:
-            kwargs["multilabel"] = isinstance(loss, losses_mod.BinaryCrossEntropy)
-        metric = cls(**kwargs)
-        made[metric.name] = metric
-    return made
-
-
-def evaluate_batches(
-    net: Sequential,
-    loss: losses_mod.Loss,
-    x: np.ndarray,
-    target: np.ndarray,
-    metrics: dict[str, metrics_mod.Metric],
-    batch_size: int | None = None,
-) -> dict[str, float]:
-    """Loss and metrics of checked, prepared data, streamed in batches."""
-    size = positive_int(batch_size, "batch_size", allow_none=True) or PREDICT_BATCH
-    total = 0.0
-    for m in metrics.values():
-        m.reset()
-    for start in range(0, x.shape[0], size):
-        pred = net._forward(x[start : start + size])
-        t = target[start : start + size]
-        value = loss._forward(pred, t)
-        total += value if loss.reduction == "sum" else value * pred.shape[0]
-        for m in metrics.values():
-            m.update(pred, t)
-    result = {"loss": total if loss.reduction == "sum" else total / x.shape[0]}
-    result.update({name: m.result() for name, m in metrics.items()})
-    return result

@@ -26,6 +26,7 @@ from ..base.checks import FLOAT_DTYPES, number
 from ..base.errors import DTypeError, ShapeError
 from ..base.registry import Registry
 from .layer import Layer
+from .registry import register_layer
 
 ACTIVATIONS: Registry[type[Activation]] = Registry("activation")
 
@@ -47,16 +48,21 @@ class Activation(Layer):
         self._positive: np.ndarray | None = None  # x > 0, for the ReLU family
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x)
+        x = self.xp.asarray(x)
         if x.dtype not in FLOAT_DTYPES.values():
             if x.dtype.kind not in "biuf":
                 raise DTypeError(
                     f"{type(self).__name__}: x must hold real numbers, got {x.dtype.name!r}"
                 )
             x = x.astype(np.float64)
+        if np.may_share_memory(x, self._buffer("y", x.shape, x.dtype)):
+            x = x.copy()  # act(act(x)): y would be overwritten while read
+        return self.forward_unchecked(x)
+
+    def forward_unchecked(self, x: np.ndarray) -> np.ndarray:
+        # No copy against aliasing either: in a network each layer owns its buffers,
+        # so x is never this layer's own y.
         y = self._buffer("y", x.shape, x.dtype)
-        if np.may_share_memory(x, y):  # act(act(x)): y would be overwritten while read
-            x = x.copy()
         self._forward(x, y)
         self._x, self._y = x, y
         return y
@@ -64,15 +70,18 @@ class Activation(Layer):
     def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
         self._require_forward(self._y)
         y = self._y
-        dout = np.asarray(dout, dtype=y.dtype)
+        dout = self.xp.asarray(dout, dtype=y.dtype)
         if dout.shape != y.shape:
             raise ShapeError(
                 f"{type(self).__name__}.backward: dout must have the output's shape "
                 f"{y.shape}, got {dout.shape}"
             )
+        return self.backward_unchecked(dout, need_dx)
+
+    def backward_unchecked(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
         if not need_dx:
             return None
-        dx = self._buffer("dx", y.shape, y.dtype)
+        dx = self._buffer("dx", dout.shape, dout.dtype)
         self._backward(dout, dx)
         return dx
 
@@ -91,6 +100,7 @@ class Activation(Layer):
 
 
 @ACTIVATIONS.register("sigmoid", "logistic")
+@register_layer(kind="sigmoid")
 class Sigmoid(Activation):
     """Sigmoid, the notes' "firing rate": squashes to (0, 1).
 
@@ -113,6 +123,7 @@ class Sigmoid(Activation):
 
 
 @ACTIVATIONS.register("tanh")
+@register_layer(kind="tanh")
 class Tanh(Activation):
     """Hyperbolic tangent, a scaled and shifted sigmoid: tanh(x) = 2σ(2x) - 1.
 
@@ -130,6 +141,7 @@ class Tanh(Activation):
 
 
 @ACTIVATIONS.register("relu")
+@register_layer(kind="relu")
 class ReLU(Activation):
     """Rectified linear unit: a threshold at zero, no exponential.
 
@@ -148,6 +160,7 @@ class ReLU(Activation):
 
 
 @ACTIVATIONS.register("leaky_relu", "leakyrelu")
+@register_layer(kind="leaky_relu")
 class LeakyReLU(Activation):
     """ReLU with a small slope for negative inputs, so no unit can die.
 
@@ -177,6 +190,7 @@ class LeakyReLU(Activation):
 
 
 @ACTIVATIONS.register("elu")
+@register_layer
 class ELU(Activation):
     """Exponential linear unit (Clevert et al. 2015): smooth, negative outputs saturate at -alpha.
 
@@ -208,10 +222,11 @@ class ELU(Activation):
 
 
 @ACTIVATIONS.register("softplus")
+@register_layer
 class Softplus(Activation):
     """A smooth ReLU.
 
-    Forward:  y = log(1 + e^x) = max(x, 0) + log1p(e^-|x|)
+    Forward:  ``y = log(1 + e^x) = max(x, 0) + log1p(e^-|x|)``
     Backward: dx = dout * σ(x)
     """
 
@@ -232,6 +247,7 @@ _GELU_CLIP = 1e5
 
 
 @ACTIVATIONS.register("gelu")
+@register_layer
 class GELU(Activation):
     """Gaussian error linear unit (Hendrycks & Gimpel 2016), in its tanh form.
 
@@ -272,6 +288,7 @@ class GELU(Activation):
 
 
 @ACTIVATIONS.register("identity", "linear", "none")
+@register_layer
 class Identity(Activation):
     """No non-linearity: y = x, dx = dout (the output layer of a regression network)."""
 

@@ -4,16 +4,16 @@ Every initialiser draws in float64 from a ``np.random.Generator`` and is then ca
 float32 and a float64 layer built from the same seed hold the same weights up to
 rounding. NumPy's global RNG is never touched.
 
-========================  ===========================================  ==============
-name                      distribution                                 suits
-========================  ===========================================  ==============
-``"normal"``              N(0, 1), the notes' ``randn``                  reproducing the notes
-``"xavier"``/``"glorot"``  U(-a, a), a = √(6 / (fan_in + fan_out))      sigmoid, tanh (default)
-``"xavier_normal"``       N(0, 2 / (fan_in + fan_out))                 sigmoid, tanh
-``"he"``/``"kaiming"``     N(0, 2 / fan_in)                             ReLU family
-``"he_uniform"``          U(-a, a), a = √(6 / fan_in)                   ReLU family
-``"zeros"``               0                                            biases, tests
-========================  ===========================================  ==============
+=========================  =======================================  =======================
+name                       distribution                             suits
+=========================  =======================================  =======================
+``"normal"``               N(0, 1), the notes' ``randn``            reproducing the notes
+``"xavier"``/``"glorot"``  U(-a, a), a = √(6 / (fan_in + fan_out))  sigmoid, tanh (default)
+``"xavier_normal"``        N(0, 2 / (fan_in + fan_out))             sigmoid, tanh
+``"he"``/``"kaiming"``     N(0, 2 / fan_in)                         ReLU family
+``"he_uniform"``           U(-a, a), a = √(6 / fan_in)              ReLU family
+``"zeros"``                0                                        biases, tests
+=========================  =======================================  =======================
 """
 
 from __future__ import annotations

@@ -6,6 +6,11 @@ A layer is two functions and a few arrays::
     dx = layer.backward(dout)      # dout = dL/dy, returns dx = dL/dx and fills
                                    # layer.grads[name] = dL/d(layer.params[name])
 
+``forward`` and ``backward`` check their arguments. ``forward_unchecked`` and
+``backward_unchecked`` are the same math without the checks, for a loop that checked
+its data once (``fit`` does, before the first step); a layer that has nothing to skip
+need not define them.
+
 ``params`` and ``grads`` share their keys (``"W"``, ``"b"``…), so an optimizer only
 needs the two dicts. Activations are layers with no parameters, so a network is a plain
 sequence of layers.
@@ -26,33 +31,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..base.backend import UsesNamespace, namespace, reusable_buffer
 from ..base.checks import as_dtype
 from ..base.errors import StateError
-
-
-def reusable_buffer(
-    buffers: dict[str, np.ndarray], name: str, shape: tuple[int, ...], dtype: np.dtype
-) -> np.ndarray:
-    """``buffers[name]`` if it can hold ``shape``, else a new array stored there.
-
-    A buffer grows to the largest batch seen and a smaller batch gets a view of its
-    leading rows (still C-contiguous), so the short last batch of an epoch neither
-    allocates nor makes the next full batch allocate again.
-    """
-    buf = buffers.get(name)
-    if buf is not None and buf.shape == shape and buf.dtype == dtype:
-        return buf  # the steady state of training: one lookup, two comparisons
-    if (
-        buf is None
-        or buf.dtype != dtype
-        or buf.ndim != len(shape)
-        or buf.ndim == 0
-        or buf.shape[1:] != shape[1:]
-        or buf.shape[0] < shape[0]
-    ):
-        buf = buffers[name] = np.empty(shape, dtype)
-        return buf
-    return buf if buf.shape[0] == shape[0] else buf[: shape[0]]
 
 
 class Parameter(NamedTuple):
@@ -63,12 +44,14 @@ class Parameter(NamedTuple):
     grad: np.ndarray
 
 
-class Layer:
+class Layer(UsesNamespace):
     """Base class: subclasses implement :meth:`forward` and :meth:`backward`."""
 
     def __init__(self) -> None:
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
+        #: The array module this layer computes with (see :mod:`shenjing.base.backend`).
+        self.xp = namespace()
         self._buffers: dict[str, np.ndarray] = {}
 
     # -- the protocol -------------------------------------------------------------
@@ -79,6 +62,15 @@ class Layer:
         """Gradients of the last forward. ``need_dx=False`` lets the first layer of a
         network skip the input gradient nobody reads (one matrix product saved)."""
         raise NotImplementedError
+
+    def forward_unchecked(self, x: np.ndarray) -> np.ndarray:
+        """:meth:`forward` without checking ``x``: it must already be an array of the
+        layer's dtype and input width (what :meth:`forward` would accept unchanged)."""
+        return self.forward(x)
+
+    def backward_unchecked(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
+        """:meth:`backward` without checking ``dout`` (of the output's shape and dtype)."""
+        return self.backward(dout, need_dx)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.forward(x)
@@ -106,6 +98,10 @@ class Layer:
             return value.dtype
         return None
 
+    def clear_buffers(self) -> None:
+        """Drop the work arrays (they are made again by the next call)."""
+        self._buffers.clear()
+
     def zero_grad(self) -> None:
         for grad in self.grads.values():
             grad.fill(0)
@@ -128,8 +124,8 @@ class Layer:
 
     # -- helpers for subclasses -----------------------------------------------------
     def _buffer(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-        """A work array of ``shape`` reused across calls (see :func:`reusable_buffer`)."""
-        return reusable_buffer(self._buffers, name, shape, dtype)
+        """A work array of ``shape`` reused across calls (``base.backend.reusable_buffer``)."""
+        return reusable_buffer(self._buffers, name, shape, dtype, self.xp)
 
     def _require_forward(self, cached: object) -> None:
         if cached is None:
@@ -141,3 +137,38 @@ class Layer:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"
+
+
+def _owner(cls: type, name: str) -> int:
+    """Position in ``cls``'s MRO of the class that defines ``name``."""
+    return next(i for i, base in enumerate(cls.__mro__) if name in base.__dict__)
+
+
+_PASSES: dict[type, tuple[str, str]] = {}
+
+
+def pass_names(cls: type) -> tuple[str, str]:
+    """The names of the forward and backward passes a loop should call on ``cls``.
+
+    The unchecked twins, unless a subclass overrides ``forward`` (or ``backward``) below
+    the class that wrote the twin: a user's ``class MyLinear(Linear)`` with its own
+    backward must have that backward run by ``fit``, not Linear's unchecked one.
+    Found once per class.
+    """
+    names = _PASSES.get(cls)
+    if names is None:
+        names = _PASSES[cls] = (
+            "forward_unchecked"
+            if _owner(cls, "forward_unchecked") <= _owner(cls, "forward")
+            else "forward",
+            "backward_unchecked"
+            if _owner(cls, "backward_unchecked") <= _owner(cls, "backward")
+            else "backward",
+        )
+    return names
+
+
+def unchecked_passes(layer: Layer) -> tuple[Any, Any]:
+    """``layer``'s bound forward and backward passes for a loop that checked its data."""
+    forward, backward = pass_names(type(layer))
+    return getattr(layer, forward), getattr(layer, backward)

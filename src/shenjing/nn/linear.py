@@ -10,6 +10,7 @@ from ..base.checks import as_dtype, positive_int
 from ..base.errors import ConfigError, ShapeError
 from .initializers import DEFAULT_INIT, INITIALIZERS, Seed, as_generator, initialize
 from .layer import Layer
+from .registry import register_layer
 
 
 class Affine(Layer):
@@ -78,8 +79,16 @@ class Affine(Layer):
         if self.bias:
             self.params["b"].fill(0)
 
+    def forward(self, x: Any) -> np.ndarray:
+        """Checked forward pass: ``x`` must be (N, in_features)."""
+        return self.forward_unchecked(self._check_input(x))
+
+    def backward(self, dout: Any, need_dx: bool = True) -> np.ndarray | None:
+        """Checked backward pass: ``dout`` must be (N, out_features) of the last forward."""
+        return self.backward_unchecked(self._check_dout(dout), need_dx)
+
     def _check_input(self, x: Any) -> np.ndarray:
-        x = np.asarray(x, dtype=self.params["W"].dtype)
+        x = self.xp.asarray(x, dtype=self.params["W"].dtype)
         if x.ndim != 2 or x.shape[1] != self.in_features:
             raise ShapeError(f"{self!r}: x must have shape (N, {self.in_features}), got {x.shape}")
         return x
@@ -87,7 +96,7 @@ class Affine(Layer):
     def _check_dout(self, dout: Any) -> np.ndarray:
         """dout as an array of shape (N, out_features), N from the last forward."""
         self._require_forward(self._x)
-        dout = np.asarray(dout, dtype=self.params["W"].dtype)
+        dout = self.xp.asarray(dout, dtype=self.params["W"].dtype)
         shape = (self._x.shape[0], self.out_features)
         if dout.shape != shape:
             raise ShapeError(f"{self!r}.backward: dout must have shape {shape}, got {dout.shape}")
@@ -109,6 +118,7 @@ class Affine(Layer):
         return {}
 
 
+@register_layer
 class Linear(Affine):
     """Fully connected layer: every output is a weighted sum of every input plus a bias.
 
@@ -156,26 +166,24 @@ class Linear(Affine):
             seed,
         )
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        W = self.params["W"]
-        x = self._check_input(x)
+    def forward_unchecked(self, x: np.ndarray) -> np.ndarray:
+        xp, W = self.xp, self.params["W"]
         y = self._buffer("y", (x.shape[0], self.out_features), W.dtype)
-        np.matmul(x, W, out=y)
+        xp.matmul(x, W, out=y)  # y = x @ W + b
         if self.bias:
             y += self.params["b"]
         self._x = x
         return y
 
-    def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
-        dout = self._check_dout(dout)
-        x, W = self._x, self.params["W"]
-        np.matmul(x.T, dout, out=self.grads["W"])
+    def backward_unchecked(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
+        xp, x, W = self.xp, self._x, self.params["W"]
+        xp.matmul(x.T, dout, out=self.grads["W"])  # dW = x.T @ dout
         if self.bias:
-            np.sum(dout, axis=0, out=self.grads["b"])
+            xp.sum(dout, axis=0, out=self.grads["b"])  # db = Σ_n dout[n]
         if not need_dx:
             return None
         dx = self._buffer("dx", x.shape, W.dtype)
-        np.matmul(dout, W.T, out=dx)
+        xp.matmul(dout, W.T, out=dx)  # dx = dout @ W.T
         return dx
 
     def __repr__(self) -> str:

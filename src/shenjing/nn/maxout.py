@@ -10,8 +10,10 @@ from ..base.checks import positive_int
 from ..base.errors import ConfigError
 from .initializers import DEFAULT_INIT, Seed
 from .linear import Affine
+from .registry import register_layer
 
 
+@register_layer(kind="maxout")
 class Maxout(Affine):
     """Maxout: each unit is the largest of ``pieces`` affine functions of the input.
 
@@ -58,37 +60,40 @@ class Maxout(Affine):
         )
         self._winner: np.ndarray | None = None
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        W = self.params["W"]
-        x = self._check_input(x)
+    @property
+    def winner(self) -> np.ndarray | None:
+        """(N, M) index of each unit's winning piece in the last forward (``None`` before)."""
+        return self._winner
+
+    def forward_unchecked(self, x: np.ndarray) -> np.ndarray:
+        xp, W = self.xp, self.params["W"]
         n, m, k = x.shape[0], self.out_features, self.pieces
         z = self._buffer("z", (n, m * k), W.dtype)
-        np.matmul(x, W.reshape(self.in_features, m * k), out=z)
+        xp.matmul(x, W.reshape(self.in_features, m * k), out=z)  # z = x @ W + b
         if self.bias:
             z += self.params["b"].reshape(m * k)
         z3 = z.reshape(n, m, k)
         winner = self._buffer("winner", (n, m), np.dtype(np.intp))
-        np.argmax(z3, axis=2, out=winner)
+        xp.argmax(z3, axis=2, out=winner)
         y = self._buffer("y", (n, m), W.dtype)
-        np.max(z3, axis=2, out=y)
+        xp.max(z3, axis=2, out=y)  # y = max_k z
         self._x, self._winner = x, winner
         return y
 
-    def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
-        dout = self._check_dout(dout)
-        x, W, winner = self._x, self.params["W"], self._winner
+    def backward_unchecked(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
+        xp, x, W, winner = self.xp, self._x, self.params["W"], self._winner
         n, m, k = x.shape[0], self.out_features, self.pieces
-        dz = self._buffer("dz", (n, m, k), W.dtype)
+        dz = self._buffer("dz", (n, m, k), W.dtype)  # dout routed to each winning piece
         dz.fill(0)
-        np.put_along_axis(dz, winner[..., None], dout[..., None], axis=2)
+        xp.put_along_axis(dz, winner[..., None], dout[..., None], axis=2)
         dz2 = dz.reshape(n, m * k)
-        np.matmul(x.T, dz2, out=self.grads["W"].reshape(self.in_features, m * k))
+        xp.matmul(x.T, dz2, out=self.grads["W"].reshape(self.in_features, m * k))
         if self.bias:
-            np.sum(dz2, axis=0, out=self.grads["b"].reshape(m * k))
+            xp.sum(dz2, axis=0, out=self.grads["b"].reshape(m * k))
         if not need_dx:
             return None
         dx = self._buffer("dx", x.shape, W.dtype)
-        np.matmul(dz2, W.reshape(self.in_features, m * k).T, out=dx)
+        xp.matmul(dz2, W.reshape(self.in_features, m * k).T, out=dx)
         return dx
 
     def _extra_config(self) -> dict[str, Any]:

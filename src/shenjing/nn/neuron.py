@@ -16,6 +16,7 @@ class Neuron(Layer):
     """One neuron, the notes' first example.
 
     Forward:  z = inputs · weights + bias,   firing_rate = f(z)
+
     Backward: dz = dout * f'(z),   dweights = inputs.T @ dz,   dbias = Σ dz,
               dinputs = dz ⊗ weights
 

@@ -4,7 +4,7 @@ Values and derivatives come from shenjing's own layers — ``forward(x)`` for f(
 ``backward(ones)`` for f′(x) — so the figure shows what the library computes, not a
 second copy of the formulas. Two regions are shaded:
 
-* **saturated**: the tails where |f′(x)| is below ``threshold`` × its peak and keeps
+* **saturated**: the tails where ``|f′(x)|`` is below ``threshold`` × its peak and keeps
   falling out to the edge of the plot — the definition :func:`shenjing.diagnose` uses
   (default 0.1, :data:`shenjing.diagnostics.SATURATION_THRESHOLD`). Leaky ReLU's constant
   slope of 0.01 is small but never fades, so it is not shaded;
@@ -37,7 +37,7 @@ from ._figure import new_axes
 
 #: The panels of :func:`activations_figure`, in the notes' order.
 PANELS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "gelu", "maxout")
-#: |f′| / max |f′| below which a fading tail counts as saturated (diagnose's definition).
+#: ``|f′| / max |f′|`` below which a fading tail counts as saturated (diagnose's definition).
 SATURATION_THRESHOLD = _DIAGNOSE_THRESHOLD
 
 _TITLES = {
@@ -94,7 +94,7 @@ def activation_panel(
         name: one of :data:`PANELS`.
         ax: Axes to draw on; a new figure by default.
         x_range: the interval of x drawn.
-        threshold: a tail where |f′(x)| < threshold × max |f′| and still falling toward
+        threshold: a tail where ``|f′(x)| < threshold × max |f′|`` and still falling toward
             the edge is shaded as saturated.
         points: grid points over ``x_range``.
 
@@ -118,6 +118,7 @@ def activation_panel(
     fading = [
         (a, b) for a, b in _tails(small) if slope[a if a == 0 else b] < slope[b if a == 0 else a]
     ]
+    label: str | None
     for region, colour, label in (
         (fading, "0.6", f"saturated: |f′| < {threshold:g}·max|f′|"),
         (_tails(dead), "tab:red", "dead zone: f′ = 0"),

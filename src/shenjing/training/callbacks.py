@@ -70,7 +70,12 @@ class History:
 
 @dataclass
 class TrainState:
-    """The state of a ``fit`` call, handed to every callback hook."""
+    """The state of a ``fit`` call, handed to every callback hook.
+
+    ``inputs`` and ``targets`` are the current step's batch (the input rows and the
+    target as the loss prepared it), set before ``on_backward_end``: what a callback
+    needs to measure that step (:class:`shenjing.Monitor` does).
+    """
 
     net: Any
     optimizer: Any
@@ -80,6 +85,8 @@ class TrainState:
     step: int = 0
     batch: int = 0
     step_loss: float = math.nan
+    inputs: Any = None
+    targets: Any = None
     logs: dict[str, float] = field(default_factory=dict)
     stop: bool = False
 

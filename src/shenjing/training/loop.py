@@ -1,4 +1,4 @@
-"""The training loop behind ``Sequential.fit``.
+"""The training loop behind ``shenjing.fit`` and ``Sequential.fit``.
 
 One step is the notes' loop body, with shenjing's parts::
 
@@ -19,17 +19,20 @@ from typing import Any
 
 import numpy as np
 
+from ..base.backend import to_float
 from ..base.checks import check_rows, number, positive_int
 from ..base.errors import ConfigError, DivergenceError, ShapeError
-from ..network.sequential import Sequential, evaluate_batches, make_metrics
 from ..nn.initializers import Seed, as_generator
+from ..nn.layer import unchecked_passes
 from . import losses as losses_mod
 from . import optim as optim_mod
 from .callbacks import HOOKS, Callback, History, TrainState
+from .evaluation import evaluate_batches, make_metrics
+from .progress import progress_bar
 
 
-def fit(
-    net: Sequential,
+def train(
+    net: Any,
     x: Any,
     y: Any,
     *,
@@ -44,59 +47,18 @@ def fit(
     metrics: Iterable[str] = (),
     callbacks: Sequence[Any] = (),
     progress: bool = False,
-    monitor: Any = False,
 ) -> History:
-    """Train ``net`` on ``(x, y)`` by mini-batch gradient descent.
+    """The loop of :func:`shenjing.fit` (see it for every argument but ``monitor``).
 
-    Args:
-        net: the network; its parameters are updated in place.
-        x: inputs, (N, D), any real dtype (converted to the network's dtype).
-        y: targets: what ``loss`` expects, e.g. (N, M) reals, or (N,) class labels.
-        loss: a loss name (``"sse"``, ``"mse"``, ``"huber"``, ``"softmax_cross_entropy"``,
-            ``"binary_cross_entropy"``) or :class:`~shenjing.losses.Loss` instance.
-        optimizer: an optimizer instance or name; default ``Adam()`` (lr 1e-3).
-        epochs: passes over the training data (≥ 1). Default 10.
-        batch_size: rows per step; ``None`` for the full batch, as in the notes.
-            Default 32. The last batch of an epoch may be smaller.
-        shuffle: draw a new order of the rows every epoch (from ``seed``).
-        seed: ``None``, an int or a Generator for the shuffling and the validation
-            split; the same seed gives the same run, bit for bit.
-        validation_data: ``(x_val, y_val)`` evaluated after every epoch.
-        validation_split: fraction in (0, 1) of the rows, drawn at random from
-            ``seed``, held out for validation instead of ``validation_data``.
-        metrics: names from :mod:`shenjing.metrics`: ``"accuracy"``, ``"rmse"``,
-            ``"mae"``, ``"r2"``; recorded per epoch for training and validation data.
-        callbacks: objects with hooks (see :mod:`shenjing.callbacks`), e.g.
-            :class:`~shenjing.EarlyStopping`.
-        progress: show a progress bar (needs ``tqdm``: ``pip install shenjing[progress]``).
-        monitor: record diagnostics during training into ``history.diagnostics``:
-            ``True`` (every 50 steps), a number of steps, or a
-            :class:`~shenjing.monitor.Monitor`. Off (``False``) by default; see
-            :mod:`shenjing.monitor` for what is recorded and what it costs.
-
-    Returns:
-        A :class:`~shenjing.callbacks.History`.
-
-    Raises:
-        DivergenceError: the loss became NaN or inf. Training stops before that step's
-            backward pass and update, so the network keeps the weights of the last step
-            whose loss was finite and nothing is half-updated; the error's ``history``
-            holds what was recorded.
+    A monitor is a callback: :func:`shenjing.fit` puts one first in ``callbacks``.
+    Everything is checked here, before the first step; :class:`_StepPlan` then binds
+    the layers' unchecked passes and the optimizer's prepared parameters once.
     """
     loss_fn = losses_mod.get(loss)
     opt = optim_mod.get(optimizer if optimizer is not None else "adam")
     epochs = positive_int(epochs, "epochs")
     rng = as_generator(seed)
     callbacks = _check_callbacks(callbacks)
-    recorder = None
-    if monitor is not None and monitor is not False:
-        from ..diagnosis.monitor import as_monitor  # diagnostics load only when asked for
-
-        recorder = as_monitor(monitor)
-    if recorder is not None:
-        # First: recording runs the backward pass again, which would undo a user
-        # callback's change to the gradients (clipping, say) if it came after one.
-        callbacks.insert(0, recorder)
     # Only callbacks that override it are called between backward and update, so a
     # fit without them pays one falsy test per step.
     after_backward = [
@@ -106,7 +68,7 @@ def fit(
         and getattr(type(cb), "on_backward_end", None) is not Callback.on_backward_end
     ]
 
-    X = net._check_input(x, "x")
+    X = net.check_input(x, "x")
     check_rows(X.shape[0], y)
     width = net.output_features(X.shape[1])
     T = loss_fn.prepare_target(y, (X.shape[0], width), net.compute_dtype)
@@ -125,10 +87,11 @@ def fit(
     val_metrics = make_metrics(metrics, loss_fn)
     history = History()
     state = TrainState(net=net, optimizer=opt, loss_fn=loss_fn, history=history)
-    bar = _progress_bar(progress, epochs * len(batches))
+    bar = progress_bar(progress, epochs * len(batches), desc="fit", unit="step")
     net.loss = loss_fn
 
     _call(callbacks, "on_train_begin", state)
+    plan = _StepPlan(net, opt)  # after on_train_begin, which may still change the network
     # Overflow inside a step surfaces as a non-finite loss, which raises DivergenceError
     # naming the step; NumPy's floating-point warnings on the way would only be noise.
     try:
@@ -141,19 +104,20 @@ def fit(
                 total, seen = 0.0, 0  # for the epoch's loss
                 for b, (xb, tb) in enumerate(batches.epoch()):
                     # One step: the notes' loop body.
-                    pred = net._forward(xb)
-                    value = loss_fn._forward(pred, tb)
+                    pred = plan.forward(xb)
+                    value = to_float(loss_fn.forward_unchecked(pred, tb))  # the host sync
                     if not math.isfinite(value):
                         raise _diverged(value, state, b, opt)
                     for m in train_metrics.values():
                         m.update(pred, tb)
-                    net.backward(loss_fn.backward(), need_dx=False)
+                    plan.backward(loss_fn.backward())
                     if after_backward:
                         # This step's batch and loss; state.step still counts the steps
                         # completed before it.
                         state.batch, state.step_loss = b, value
+                        state.inputs, state.targets = xb, tb
                         _call(after_backward, "on_backward_end", state)
-                    opt.step(net)
+                    plan.update()
 
                     history.loss.append(value)
                     total += value if loss_fn.reduction == "sum" else value * len(xb)
@@ -184,6 +148,36 @@ def fit(
             bar.close()
     _call(callbacks, "on_train_end", state)
     return history
+
+
+class _StepPlan:
+    """What every step of one ``fit`` runs, bound once: no lookup, search or check per step.
+
+    ``forward`` is the network's forward pass, ``backward`` its backward pass from the
+    last layer down to the first with parameters (which computes no input gradient),
+    ``update`` the optimizer on the parameters it prepared (and checked) here.
+    """
+
+    def __init__(self, net: Any, opt: optim_mod.Optimizer) -> None:
+        layers = list(net.layers)
+        first = net.first_trainable()
+        passes = [unchecked_passes(layer) for layer in layers]
+        self._forwards = [forward for forward, _ in passes]
+        self._backwards = [(passes[i][1], i > first) for i in range(len(layers) - 1, first - 1, -1)]
+        self._prepared = opt.prepare(net.parameters())
+        self._apply = opt.apply
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        for forward in self._forwards:
+            x = forward(x)
+        return x
+
+    def backward(self, dout: np.ndarray) -> None:
+        for backward, need_dx in self._backwards:
+            dout = backward(dout, need_dx)
+
+    def update(self) -> None:
+        self._apply(self._prepared)
 
 
 class _Batches:
@@ -240,7 +234,7 @@ def _call(callbacks: list[Any], hook: str, state: TrainState) -> None:
 def _check_validation(net, loss_fn, validation_data, width):
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
         raise ConfigError("validation_data must be a pair (x_val, y_val)")
-    xv = net._check_input(validation_data[0], "x_val")
+    xv = net.check_input(validation_data[0], "x_val")
     check_rows(xv.shape[0], validation_data[1], "x_val", "y_val")
     tv = loss_fn.prepare_target(validation_data[1], (xv.shape[0], width), net.compute_dtype)
     return xv, tv
@@ -277,13 +271,3 @@ def _diverged(value: float, state: TrainState, batch: int, opt: Any) -> Divergen
     err.history = state.history
     err.step = state.step
     return err
-
-
-def _progress_bar(enabled: bool, total: int):
-    if not enabled:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError as exc:
-        raise ConfigError("progress=True needs tqdm: pip install 'shenjing[progress]'") from exc
-    return tqdm(total=total, unit="step", desc="fit", leave=True)

@@ -17,18 +17,20 @@ from typing import Any
 import numpy as np
 
 from ..base import stable as _stable
+from ..base.backend import UsesNamespace, namespace, reusable_buffer
 from ..base.checks import FLOAT_DTYPES, check_finite, number
 from ..base.errors import DataError, DTypeError, ShapeError, StateError
 from ..base.registry import Registry
-from ..nn.layer import reusable_buffer
 
 LOSSES: Registry[type[Loss]] = Registry("loss")
 
 
-class Loss:
+class Loss(UsesNamespace):
     """Base class. Subclasses implement ``prepare_target``, ``_forward`` and ``_backward``.
 
     ``forward(pred, target)`` checks its arguments and returns the loss as a float;
+    ``forward_unchecked(pred, target)`` is the same without the checks, for a target
+    that :meth:`prepare_target` already converted (``fit`` converts it once);
     ``backward()`` returns dL/dpred for the last forward (an array owned by the loss,
     overwritten by the next call).
     """
@@ -37,6 +39,8 @@ class Loss:
     reduction = "mean"
 
     def __init__(self) -> None:
+        #: The array module this loss computes with (see :mod:`shenjing.base.backend`).
+        self.xp = namespace()
         self._buffers: dict[str, np.ndarray] = {}
         self._pred: np.ndarray | None = None
         self._target: np.ndarray | None = None
@@ -47,6 +51,10 @@ class Loss:
     def forward(self, pred: Any, target: Any) -> float:
         pred = _as_pred(pred)
         target = self.prepare_target(target, pred.shape, pred.dtype)
+        return self._forward(pred, target)
+
+    def forward_unchecked(self, pred: np.ndarray, target: np.ndarray) -> float:
+        """The loss of ``pred`` against a target already returned by :meth:`prepare_target`."""
         return self._forward(pred, target)
 
     def backward(self) -> np.ndarray:
@@ -72,7 +80,7 @@ class Loss:
         raise NotImplementedError
 
     def _buffer(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-        return reusable_buffer(self._buffers, name, shape, dtype)
+        return reusable_buffer(self._buffers, name, shape, dtype, self.xp)
 
     def get_config(self) -> dict[str, Any]:
         return {}
@@ -125,7 +133,7 @@ class MeanSquaredError(SumSquaredError):
 class Huber(Loss):
     """Huber loss: squared for small errors, linear for large ones (robust to outliers).
 
-    Forward:  r = pred - y;  L = mean( ½ r² if |r| ≤ δ else δ (|r| - ½ δ) )
+    Forward:  ``r = pred - y;  L = mean( ½ r² if |r| ≤ δ else δ (|r| - ½ δ) )``
     Backward: dL/dpred = clip(r, -δ, δ) / (N·D)
 
     Args:
@@ -160,6 +168,7 @@ class SoftmaxCrossEntropy(Loss):
 
     Forward:  p = softmax(z) row-wise;  L = -(1/N) Σ_n log p[n, y_n]
               computed as log-sum-exp of (z - max z), so no exponent can overflow
+
     Backward: dL/dz = (p - onehot(y)) / N
 
     Targets are integer class labels of shape (N,) in [0, K), or a (N, K) array of
@@ -257,6 +266,7 @@ class BinaryCrossEntropy(Loss):
 
     Forward:  L = mean( softplus(z) - y z )
               = mean( -y log σ(z) - (1 - y) log(1 - σ(z)) ), overflow-free
+
     Backward: dL/dz = (σ(z) - y) / (N·D)
 
     Targets are in [0, 1]: shape (N, D), or (N,) when D = 1. D > 1 means D independent

@@ -113,7 +113,7 @@ class RootMeanSquaredError(_Residuals):
 
 @METRICS.register("mae")
 class MeanAbsoluteError(_Residuals):
-    """Mean of |pred - y| over every element; in the target's units."""
+    """Mean of ``|pred - y|`` over every element; in the target's units."""
 
     name = "mae"
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ..base.backend import UsesNamespace, namespace
 from ..base.checks import number
 from ..base.errors import ConfigError
 from ..base.registry import Registry
@@ -25,22 +26,32 @@ from ..nn.layer import Parameter
 OPTIMIZERS: Registry[type[Optimizer]] = Registry("optimizer")
 
 
-class Optimizer:
+class Optimizer(UsesNamespace):
     """Base class: subclasses define ``_init_state`` and ``_update``."""
 
     def __init__(self, lr: float, weight_decay: float = 0.0) -> None:
         self.lr = number(lr, "lr", low=0.0, low_open=True)
         self.weight_decay = number(weight_decay, "weight_decay", low=0.0)
         self.state: dict[str, dict[str, Any]] = {}
+        #: The array module of the updates (see :mod:`shenjing.base.backend`).
+        self.xp = namespace()
 
     def step(self, model: Any) -> None:
         """Apply one update to every parameter of ``model`` (a network or a layer)."""
-        params = model.parameters()
-        # Every parameter's state is checked before any is updated: a refused step
-        # leaves the whole network as it was.
-        states = [self._state_for(param) for param in params]
+        self.apply(self.prepare(model.parameters()))
+
+    def prepare(self, params: list[Parameter]) -> list[tuple[Parameter, dict[str, Any]]]:
+        """Check ``params`` against the state held for them, making any that is missing.
+
+        Every parameter is checked before any is updated, so a refused step leaves the
+        whole network as it was. ``fit`` calls this once and :meth:`apply` every step.
+        """
+        return [(param, self._state_for(param)) for param in params]
+
+    def apply(self, prepared: list[tuple[Parameter, dict[str, Any]]]) -> None:
+        """One update of every parameter :meth:`prepare` returned; no checks."""
         update, decay = self._update, self.weight_decay
-        for param, state in zip(params, states, strict=True):
+        for param, state in prepared:
             # update(p, _decayed_grad(param, state), state), minus a call per parameter
             # when there is no weight decay (the gradient is then used as it is).
             update(param.value, self._decayed_grad(param, state) if decay else param.grad, state)

@@ -1,0 +1,1 @@
+"""Data: built-in datasets, CSV reading, preprocessing and the target column."""

@@ -1,0 +1,1 @@
+"""Interoperation: the ``.shj`` model file (save/load) and ONNX export."""

@@ -1,0 +1,95 @@
+"""``shenjing.fit``: train a network, with monitoring if asked for.
+
+The loop itself is :func:`shenjing.training.loop.train`; this adds ``monitor=``, which
+turns into a :class:`~shenjing.Monitor` callback placed first among the callbacks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ..diagnosis.monitor import as_monitor
+from ..nn.initializers import Seed
+from ..training import losses as losses_mod
+from ..training import optim as optim_mod
+from ..training.callbacks import History
+from ..training.loop import train
+
+
+def fit(
+    net: Any,
+    x: Any,
+    y: Any,
+    *,
+    loss: str | losses_mod.Loss,
+    optimizer: str | optim_mod.Optimizer | None = None,
+    epochs: int = 10,
+    batch_size: int | None = 32,
+    shuffle: bool = True,
+    seed: Seed = None,
+    validation_data: tuple[Any, Any] | None = None,
+    validation_split: float = 0.0,
+    metrics: Iterable[str] = (),
+    callbacks: Sequence[Any] = (),
+    progress: bool = False,
+    monitor: Any = False,
+) -> History:
+    """Train ``net`` on ``(x, y)`` by mini-batch gradient descent.
+
+    Args:
+        net: the network; its parameters are updated in place.
+        x: inputs, (N, D), any real dtype (converted to the network's dtype).
+        y: targets: what ``loss`` expects, e.g. (N, M) reals, or (N,) class labels.
+        loss: a loss name (``"sse"``, ``"mse"``, ``"huber"``, ``"softmax_cross_entropy"``,
+            ``"binary_cross_entropy"``) or :class:`~shenjing.losses.Loss` instance.
+        optimizer: an optimizer instance or name; default ``Adam()`` (lr 1e-3).
+        epochs: passes over the training data (≥ 1). Default 10.
+        batch_size: rows per step; ``None`` for the full batch, as in the notes.
+            Default 32. The last batch of an epoch may be smaller.
+        shuffle: draw a new order of the rows every epoch (from ``seed``).
+        seed: ``None``, an int or a Generator for the shuffling and the validation
+            split; the same seed gives the same run, bit for bit.
+        validation_data: ``(x_val, y_val)`` evaluated after every epoch.
+        validation_split: fraction in (0, 1) of the rows, drawn at random from
+            ``seed``, held out for validation instead of ``validation_data``.
+        metrics: names from :mod:`shenjing.metrics`: ``"accuracy"``, ``"rmse"``,
+            ``"mae"``, ``"r2"``; recorded per epoch for training and validation data.
+        callbacks: objects with hooks (see :mod:`shenjing.callbacks`), e.g.
+            :class:`~shenjing.EarlyStopping`.
+        progress: show a progress bar (needs ``tqdm``: ``pip install shenjing[progress]``).
+        monitor: record diagnostics during training into ``history.diagnostics``:
+            ``True`` (every 50 steps), a number of steps, or a
+            :class:`~shenjing.Monitor`. Off (``False``) by default; see
+            :mod:`shenjing.diagnosis.monitor` for what is recorded and what it costs.
+
+    Returns:
+        A :class:`~shenjing.callbacks.History`.
+
+    Raises:
+        DivergenceError: the loss became NaN or inf. Training stops before that step's
+            backward pass and update, so the network keeps the weights of the last step
+            whose loss was finite and nothing is half-updated; the error's ``history``
+            holds what was recorded.
+    """
+    recorder = as_monitor(monitor)
+    if recorder is not None:
+        # First: a monitor records the gradients before any user callback changes them
+        # (clipping, say), as the training pass left them.
+        callbacks = [recorder, *(callbacks or ())]
+    return train(
+        net,
+        x,
+        y,
+        loss=loss,
+        optimizer=optimizer,
+        epochs=epochs,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        seed=seed,
+        validation_data=validation_data,
+        validation_split=validation_split,
+        metrics=metrics,
+        callbacks=callbacks,
+        progress=progress,
+    )
