@@ -45,8 +45,9 @@ def reusable_buffer(
         or buf.shape[1:] != shape[1:]
         or buf.shape[0] < shape[0]
     ):
-        buf = buffers[name] = xp.empty(shape, dtype)
-        return buf
+        new: np.ndarray = xp.empty(shape, dtype)
+        buffers[name] = new
+        return new
     return buf if buf.shape[0] == shape[0] else buf[: shape[0]]
 
 

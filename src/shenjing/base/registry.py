@@ -14,6 +14,7 @@ from typing import Generic, TypeVar, cast
 from .errors import ConfigError
 
 T = TypeVar("T")
+B = TypeVar("B")
 
 
 def _normalise(name: str) -> str:
@@ -55,7 +56,7 @@ class Registry(Generic[T]):
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise ConfigError(f"Unknown {self.kind} {name!r}; valid names: {valid}.{hint}")
 
-    def create(self, spec: object, base: type, **kwargs: object) -> object:
+    def create(self, spec: object, base: type[B], **kwargs: object) -> B:
         """An instance of ``base`` from a name, a subclass or an instance (kept as is).
 
         A name or class is called with ``kwargs``; giving ``kwargs`` with an instance is
@@ -66,7 +67,7 @@ class Registry(Generic[T]):
                 raise ConfigError(f"{self.kind} arguments can only be given with a name or class")
             return spec
         cls = spec if isinstance(spec, type) and issubclass(spec, base) else self.get(spec)
-        return cast("Callable[..., object]", cls)(**kwargs)
+        return cast("Callable[..., B]", cls)(**kwargs)
 
     def names(self) -> list[str]:
         """Canonical names, sorted."""

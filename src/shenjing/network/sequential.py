@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -64,7 +64,8 @@ class Sequential(Layer):
                     "object because a layer caches its input for backward"
                 )
             seen.add(id(layer))
-        self.layers: list[Layer] = list(layers)
+        # Every element was checked to be a Layer above.
+        self.layers: list[Layer] = list(cast("tuple[Layer, ...]", layers))
         self._check_widths()
         self._check_dtypes()
         #: The loss of the last ``fit``, used by ``evaluate`` when none is given.
@@ -167,7 +168,8 @@ class Sequential(Layer):
     # -- forward and backward ---------------------------------------------------------
     def forward(self, x: Any) -> np.ndarray:
         """Checked forward pass; returns a new (N, M) array (safe to keep)."""
-        return self.forward_unchecked(self.check_input(x)).copy()
+        y: np.ndarray = self.forward_unchecked(self.check_input(x)).copy()
+        return y
 
     def forward_unchecked(self, x: np.ndarray) -> np.ndarray:
         """Forward pass of checked input; the result is the last layer's buffer."""
@@ -237,11 +239,13 @@ class Sequential(Layer):
 
     def check_input(self, x: Any, name: str = "x") -> np.ndarray:
         """``x`` as a finite (N, D) array of the network's dtype, or the library's error."""
-        x = as_float_array(x, name, self.compute_dtype, ndim=2, finite=True)
+        arr = as_float_array(x, name, self.compute_dtype, ndim=2, finite=True)
         width = self.input_features
-        if width is not None and x.shape[1] != width:
-            raise ShapeError(f"{name} must have shape (N, {width}) for this network, got {x.shape}")
-        return x
+        if width is not None and arr.shape[1] != width:
+            raise ShapeError(
+                f"{name} must have shape (N, {width}) for this network, got {arr.shape}"
+            )
+        return arr
 
     # -- inference ----------------------------------------------------------------------
     def predict(self, x: Any, batch_size: int | None = None) -> np.ndarray:
@@ -251,7 +255,9 @@ class Sequential(Layer):
         """
         x = self.check_input(x)
         size = positive_int(batch_size, "batch_size", allow_none=True) or PREDICT_BATCH
-        out = np.empty((x.shape[0], self.output_features(x.shape[1])), self.compute_dtype)
+        # Given an input width, every layer gives an output width (never None).
+        width = cast(int, self.output_features(x.shape[1]))
+        out = np.empty((x.shape[0], width), self.compute_dtype)
         for start in range(0, x.shape[0], size):
             out[start : start + size] = self.forward_unchecked(x[start : start + size])
         return out

@@ -17,7 +17,7 @@ Every formula is overflow-free for any finite float32 or float64 input.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -68,8 +68,7 @@ class Activation(Layer):
         return y
 
     def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
-        self._require_forward(self._y)
-        y = self._y
+        y = self._require_forward(self._y)
         dout = self.xp.asarray(dout, dtype=y.dtype)
         if dout.shape != y.shape:
             raise ShapeError(
@@ -85,6 +84,8 @@ class Activation(Layer):
         self._backward(dout, dx)
         return dx
 
+    # ``_backward`` runs only after a forward, so it reads the cached ``_x`` and ``_y``
+    # as arrays (``cast`` returns its argument unchanged; it only informs the type checker).
     def _forward(self, x: np.ndarray, y: np.ndarray) -> None:
         raise NotImplementedError
 
@@ -115,10 +116,11 @@ class Sigmoid(Activation):
         _stable.sigmoid(x, out=y)
 
     def _backward(self, dout: np.ndarray, dx: np.ndarray) -> None:
+        y = cast(np.ndarray, self._y)
         one_minus_y = self._buffer("t", dx.shape, dx.dtype)
-        np.subtract(1, self._y, out=one_minus_y)
+        np.subtract(1, y, out=one_minus_y)
         # (dout * y) * (1 - y): the notes' order of operations, so rounding matches.
-        np.multiply(dout, self._y, out=dx)
+        np.multiply(dout, y, out=dx)
         dx *= one_minus_y
 
 
@@ -135,7 +137,8 @@ class Tanh(Activation):
         np.tanh(x, out=y)
 
     def _backward(self, dout: np.ndarray, dx: np.ndarray) -> None:
-        np.multiply(self._y, self._y, out=dx)
+        y = cast(np.ndarray, self._y)
+        np.multiply(y, y, out=dx)
         np.subtract(1, dx, out=dx)
         dx *= dout
 
@@ -156,7 +159,7 @@ class ReLU(Activation):
         np.maximum(x, 0, out=y)
 
     def _backward(self, dout: np.ndarray, dx: np.ndarray) -> None:
-        np.multiply(dout, self._mask(self._y), out=dx)
+        np.multiply(dout, self._mask(cast(np.ndarray, self._y)), out=dx)
 
 
 @ACTIVATIONS.register("leaky_relu", "leakyrelu")
@@ -213,7 +216,7 @@ class ELU(Activation):
         np.copyto(y, x, where=mask)
 
     def _backward(self, dout: np.ndarray, dx: np.ndarray) -> None:
-        np.add(self._y, self.alpha, out=dx)
+        np.add(cast(np.ndarray, self._y), self.alpha, out=dx)
         dx *= dout
         np.copyto(dx, dout, where=self._positive)
 
@@ -234,7 +237,7 @@ class Softplus(Activation):
         _stable.softplus(x, out=y)
 
     def _backward(self, dout: np.ndarray, dx: np.ndarray) -> None:
-        _stable.sigmoid(self._x, out=dx)
+        _stable.sigmoid(cast(np.ndarray, self._x), out=dx)
         dx *= dout
 
 
@@ -272,7 +275,7 @@ class GELU(Activation):
         y *= x
 
     def _backward(self, dout: np.ndarray, dx: np.ndarray) -> None:
-        x = self._x
+        x = cast(np.ndarray, self._x)
         s = self._sigmoid_2u(x, out=self._buffer("s", x.shape, x.dtype))
         xc = np.clip(x, -_GELU_CLIP, _GELU_CLIP)
         # x s (1 - s) * 2k (1 + 3a xc²), then + s

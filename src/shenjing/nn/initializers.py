@@ -47,34 +47,46 @@ def as_generator(seed: Any, name: str = "seed") -> np.random.Generator:
 
 
 @INITIALIZERS.register("normal", "randn")
-def normal(rng: np.random.Generator, shape: tuple[int, ...], fan_in: int, fan_out: int):
+def normal(
+    rng: np.random.Generator, shape: tuple[int, ...], fan_in: int, fan_out: int
+) -> np.ndarray:
     return rng.standard_normal(shape)
 
 
 @INITIALIZERS.register("xavier", "glorot", "xavier_uniform", "glorot_uniform")
-def xavier(rng: np.random.Generator, shape: tuple[int, ...], fan_in: int, fan_out: int):
+def xavier(
+    rng: np.random.Generator, shape: tuple[int, ...], fan_in: int, fan_out: int
+) -> np.ndarray:
     a = np.sqrt(6.0 / (fan_in + fan_out))
     return rng.uniform(-a, a, shape)
 
 
 @INITIALIZERS.register("xavier_normal", "glorot_normal")
-def xavier_normal(rng: np.random.Generator, shape: tuple[int, ...], fan_in: int, fan_out: int):
-    return rng.standard_normal(shape) * np.sqrt(2.0 / (fan_in + fan_out))
+def xavier_normal(
+    rng: np.random.Generator, shape: tuple[int, ...], fan_in: int, fan_out: int
+) -> np.ndarray:
+    values: np.ndarray = rng.standard_normal(shape) * np.sqrt(2.0 / (fan_in + fan_out))
+    return values
 
 
 @INITIALIZERS.register("he", "kaiming", "he_normal", "kaiming_normal")
-def he(rng: np.random.Generator, shape: tuple[int, ...], fan_in: int, fan_out: int):
-    return rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)
+def he(rng: np.random.Generator, shape: tuple[int, ...], fan_in: int, fan_out: int) -> np.ndarray:
+    values: np.ndarray = rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)
+    return values
 
 
 @INITIALIZERS.register("he_uniform", "kaiming_uniform")
-def he_uniform(rng: np.random.Generator, shape: tuple[int, ...], fan_in: int, fan_out: int):
+def he_uniform(
+    rng: np.random.Generator, shape: tuple[int, ...], fan_in: int, fan_out: int
+) -> np.ndarray:
     a = np.sqrt(6.0 / fan_in)
     return rng.uniform(-a, a, shape)
 
 
 @INITIALIZERS.register("zeros")
-def zeros(rng: np.random.Generator, shape: tuple[int, ...], fan_in: int, fan_out: int):
+def zeros(
+    rng: np.random.Generator, shape: tuple[int, ...], fan_in: int, fan_out: int
+) -> np.ndarray:
     return np.zeros(shape)
 
 

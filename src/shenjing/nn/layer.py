@@ -27,13 +27,15 @@ Conventions (pinned by tests):
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
 from ..base.backend import UsesNamespace, namespace, reusable_buffer
 from ..base.checks import as_dtype
 from ..base.errors import StateError
+
+_T = TypeVar("_T")
 
 
 class Parameter(NamedTuple):
@@ -127,12 +129,14 @@ class Layer(UsesNamespace):
         """A work array of ``shape`` reused across calls (``base.backend.reusable_buffer``)."""
         return reusable_buffer(self._buffers, name, shape, dtype, self.xp)
 
-    def _require_forward(self, cached: object) -> None:
+    def _require_forward(self, cached: _T | None) -> _T:
+        """``cached`` (what the last forward stored), or StateError if there was none."""
         if cached is None:
             raise StateError(
                 f"{type(self).__name__}.backward called before forward: "
                 "run forward on a batch first"
             )
+        return cached
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -88,19 +88,21 @@ class Affine(Layer):
         return self.backward_unchecked(self._check_dout(dout), need_dx)
 
     def _check_input(self, x: Any) -> np.ndarray:
-        x = self.xp.asarray(x, dtype=self.params["W"].dtype)
-        if x.ndim != 2 or x.shape[1] != self.in_features:
-            raise ShapeError(f"{self!r}: x must have shape (N, {self.in_features}), got {x.shape}")
-        return x
+        arr: np.ndarray = self.xp.asarray(x, dtype=self.params["W"].dtype)
+        if arr.ndim != 2 or arr.shape[1] != self.in_features:
+            raise ShapeError(
+                f"{self!r}: x must have shape (N, {self.in_features}), got {arr.shape}"
+            )
+        return arr
 
     def _check_dout(self, dout: Any) -> np.ndarray:
         """dout as an array of shape (N, out_features), N from the last forward."""
-        self._require_forward(self._x)
-        dout = self.xp.asarray(dout, dtype=self.params["W"].dtype)
-        shape = (self._x.shape[0], self.out_features)
-        if dout.shape != shape:
-            raise ShapeError(f"{self!r}.backward: dout must have shape {shape}, got {dout.shape}")
-        return dout
+        x = self._require_forward(self._x)
+        arr: np.ndarray = self.xp.asarray(dout, dtype=self.params["W"].dtype)
+        shape = (x.shape[0], self.out_features)
+        if arr.shape != shape:
+            raise ShapeError(f"{self!r}.backward: dout must have shape {shape}, got {arr.shape}")
+        return arr
 
     def get_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {
@@ -176,7 +178,8 @@ class Linear(Affine):
         return y
 
     def backward_unchecked(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
-        xp, x, W = self.xp, self._x, self.params["W"]
+        # Unchecked: the caller ran forward first, so the cached input is set.
+        xp, x, W = self.xp, cast(np.ndarray, self._x), self.params["W"]
         xp.matmul(x.T, dout, out=self.grads["W"])  # dW = x.T @ dout
         if self.bias:
             xp.sum(dout, axis=0, out=self.grads["b"])  # db = Σ_n dout[n]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -81,7 +81,9 @@ class Maxout(Affine):
         return y
 
     def backward_unchecked(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
-        xp, x, W, winner = self.xp, self._x, self.params["W"], self._winner
+        # Unchecked: the caller ran forward first, so the cached input and winners are set.
+        xp, W = self.xp, self.params["W"]
+        x, winner = cast(np.ndarray, self._x), cast(np.ndarray, self._winner)
         n, m, k = x.shape[0], self.out_features, self.pieces
         dz = self._buffer("dz", (n, m, k), W.dtype)  # dout routed to each winning piece
         dz.fill(0)

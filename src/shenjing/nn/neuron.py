@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -56,7 +56,8 @@ class Neuron(Layer):
 
     @property
     def input_features(self) -> int:
-        return self.params["weights"].shape[0]
+        width: int = self.params["weights"].shape[0]
+        return width
 
     def forward(self, inputs: Any) -> Any:
         w = self.params["weights"]
@@ -72,13 +73,12 @@ class Neuron(Layer):
         return float(firing_rate[0]) if x.ndim == 1 else firing_rate.copy()
 
     def backward(self, dout: Any, need_dx: bool = True) -> Any:
-        self._require_forward(self._x)
-        x, w = self._x, self.params["weights"]
+        x, w = self._require_forward(self._x), self.params["weights"]
         n = 1 if x.ndim == 1 else x.shape[0]
         dout = np.asarray(dout, dtype=w.dtype).reshape(-1)
         if dout.shape != (n,):
             raise ShapeError(f"Neuron.backward: dout must hold {n} value(s), got {dout.size}")
-        dz = self.activation.backward(dout)
+        dz = cast(np.ndarray, self.activation.backward(dout))  # need_dx=True: never None
         xs = x.reshape(n, -1)
         np.matmul(xs.T, dz, out=self.grads["weights"])
         self.grads["bias"][...] = dz.sum()
