@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -113,14 +113,17 @@ class _Monitor:
         est.loss_ = loss
         if self.val is not None:
             score = est._net_score(*self.val)
-            est.validation_scores_.append(score)
-            improved = score >= est.best_validation_score_ + est.tol
-            if score > est.best_validation_score_:
+            # With a validation split, fit starts both: a list and a float.
+            cast("list[float]", est.validation_scores_).append(score)
+            best = cast(float, est.best_validation_score_)
+            improved = score >= best + est.tol
+            if score > best:
                 est.best_validation_score_ = score
                 est._best_params = [p.value.copy() for p in state.net.parameters()]
         else:
-            improved = loss <= est.best_loss_ - est.tol
-            est.best_loss_ = min(est.best_loss_, loss)
+            best_loss = cast(float, est.best_loss_)  # None only after a validated fit
+            improved = loss <= best_loss - est.tol
+            est.best_loss_ = min(best_loss, loss)
         est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
         if self.stop and est._no_improvement_count > est.n_iter_no_change:
             est._converged = True
@@ -129,6 +132,14 @@ class _Monitor:
 
 class _BaseMLP(BaseEstimator):
     """What the classifier and the regressor share: parameters, network, training."""
+
+    # What a fit records (reset by _start_run); validation_* only with early stopping,
+    # best_loss_ None after a fit that kept its best validation epoch.
+    loss_curve_: list[float]
+    best_loss_: float | None
+    validation_scores_: list[float] | None
+    best_validation_score_: float | None
+    _best_params: list[np.ndarray] | None
 
     def __init__(
         self,
@@ -256,11 +267,11 @@ class _BaseMLP(BaseEstimator):
         inner = optim_mod.get(self.solver, lr=self.learning_rate_init)
         self._optimizer = _WeightPenalty(inner, 0.0)
         self.n_iter_ = 0
-        self.loss_curve_: list[float] = []
+        self.loss_curve_ = []
         self.best_loss_ = math.inf
         self._no_improvement_count = 0
-        self.validation_scores_: list[float] | None = None
-        self.best_validation_score_: float | None = None
+        self.validation_scores_ = None
+        self.best_validation_score_ = None
 
     def _check_params(self) -> tuple[list[int], int | str]:
         sizes = self.hidden_layer_sizes

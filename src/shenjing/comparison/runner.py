@@ -6,7 +6,7 @@ import contextlib
 import math
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -27,6 +27,9 @@ from .spec import (
     _variants,
     build_network,
 )
+
+if TYPE_CHECKING:
+    from ..training.loop import DivergenceDetails
 
 
 def compare(
@@ -117,7 +120,7 @@ def compare(
     return CompareResult(variants, runs, settings)
 
 
-def steps_to_fraction(losses: Sequence[float], fraction: float) -> int | None:
+def steps_to_fraction(losses: Sequence[float] | np.ndarray, fraction: float) -> int | None:
     """First step (1-based) whose loss is at most ``fraction`` × the first loss, or None.
 
     Example:
@@ -170,7 +173,8 @@ def _train_one(x: np.ndarray, y: np.ndarray, v: Variant, seed: int, spec: dict) 
     except DivergenceError as exc:
         # One run blowing up is a result of the comparison, not a failure of it.
         seconds = time.perf_counter() - start
-        done = np.asarray(exc.history.loss, dtype=np.float64)
+        details = cast("DivergenceDetails", exc)  # fit's loop attaches history and step
+        done = np.asarray(details.history.loss, dtype=np.float64)
         losses = np.full(spec["steps"], np.nan)
         losses[: done.size] = done
         return Run(
@@ -182,7 +186,7 @@ def _train_one(x: np.ndarray, y: np.ndarray, v: Variant, seed: int, spec: dict) 
             dead_fraction=None,
             saturated_fraction=None,
             seconds=seconds,
-            diverged_at=exc.step + 1,
+            diverged_at=details.step + 1,
         )
     seconds = time.perf_counter() - start
     final = net.evaluate(x, y, metrics=["accuracy"] if classification else [])

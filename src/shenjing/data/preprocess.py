@@ -89,12 +89,12 @@ class Preprocessor:
                 ``missing="error"``.
         """
         names = list(frame.columns)
-        for column in (*self.numeric, *self.categorical):
-            if column not in names:
+        for given in (*self.numeric, *self.categorical):
+            if given not in names:
                 raise DataError(
-                    f"{source}: no feature column {column!r} (given in --numeric or "
+                    f"{source}: no feature column {given!r} (given in --numeric or "
                     f"--categorical); the feature columns are {column_list(names)}."
-                    f"{nearest(column, names)}"
+                    f"{nearest(given, names)}"
                 )
         if not names:
             raise DataError(f"{source}: no feature columns besides the target")

@@ -142,7 +142,7 @@ def diagnose(
             outputs = net.forward_trace(xb)
             for acc, out, layer in zip(accs, outputs, net.layers, strict=True):
                 acc.add_output(out, layer)
-            if loss_fn is None:
+            if loss_fn is None or T is None:  # both set together, from y
                 continue
             tb = T[start : start + size]
             value = to_float(loss_fn.forward_unchecked(outputs[-1], tb))

@@ -9,6 +9,9 @@ measure; it computes nothing from the network itself.
 from __future__ import annotations
 
 import math
+from typing import cast
+
+import numpy as np
 
 from .report import Finding, LayerReport
 
@@ -163,8 +166,9 @@ def _dead_finding(lay: LayerReport, where: str, dead: float) -> Finding:
             "negative slope carries their gradient",
             "lower the learning rate, or check the biases' initial values",
         )
-    shown = ", ".join(str(int(i)) for i in lay.dead_units[:8])
-    more = "…" if len(lay.dead_units) > 8 else ""
+    units = cast(np.ndarray, lay.dead_units)  # measured with dead_fraction, so set
+    shown = ", ".join(str(int(i)) for i in units[:8])
+    more = "…" if len(units) > 8 else ""
     return Finding(
         "dead_units",
         lay.index,

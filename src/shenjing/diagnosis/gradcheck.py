@@ -120,7 +120,9 @@ def gradcheck(
             return float(np.sum(np.asarray(obj.forward(x)) * dout))
 
         scalar()
-        dx = obj.backward(dout.copy() if dout.ndim else float(dout))
+        # A layer whose output is a scalar (Neuron on one sample) takes a float back;
+        # Layer.backward's signature (an array) cannot say so.
+        dx = obj.backward(dout.copy() if dout.ndim else float(dout))  # type: ignore[arg-type]
     arrays = {p.name: p.value for p in obj.parameters()}
     analytic = {p.name: np.array(p.grad, dtype=np.float64) for p in obj.parameters()}
     if check_input:

@@ -145,7 +145,9 @@ class Monitor(Callback):
     """
 
     def __init__(
-        self, every: int = DEFAULT_EVERY, saturation_threshold: float = SATURATION_THRESHOLD
+        self,
+        every: int | np.integer[Any] = DEFAULT_EVERY,
+        saturation_threshold: float = SATURATION_THRESHOLD,
     ) -> None:
         self.every = positive_int(every, "every")
         self.saturation_threshold = check_saturation_threshold(saturation_threshold)

@@ -11,7 +11,7 @@ diagnostic kind (:func:`shenjing.nn.registry.layer_kind`).
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -20,6 +20,9 @@ from ..nn.layer import Layer
 from ..nn.registry import layer_kind
 from .findings import NEARLY_DEAD, findings
 from .report import DiagnosticReport, LayerReport
+
+if TYPE_CHECKING:
+    from ..nn.maxout import Maxout
 
 SATURATION_THRESHOLD = 0.1
 #: ... and counts as a saturated unit when that holds for more than this fraction of inputs.
@@ -98,9 +101,11 @@ class LayerStatistics:
         if self.kind in ("relu", "leaky_relu"):
             self._add("active", np.count_nonzero(y2 > 0, axis=0))
         elif self.kind == "maxout":
-            winner = layer.winner  # (N, M) index of each unit's winning piece
+            # A "maxout" layer has Maxout's pieces and winner (nn.registry.KINDS).
+            maxout = cast("Maxout", layer)
+            winner = maxout.winner  # (N, M) index of each unit's winning piece
             wins = np.stack(
-                [np.count_nonzero(winner == k, axis=0) for k in range(layer.pieces)], axis=1
+                [np.count_nonzero(winner == k, axis=0) for k in range(maxout.pieces)], axis=1
             )
             self._add("active", wins)
         elif self.kind in ("sigmoid", "tanh"):

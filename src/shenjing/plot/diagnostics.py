@@ -63,18 +63,20 @@ def activation_histograms(obj: Any, ax: Any = None, bins: int = 50) -> Any:
         bins: histogram bins, shared by the layers.
     """
     report = _report(obj)
-    layers = [lay for lay in report.layers if lay.values is not None and lay.values.size]
-    shown = [lay for lay in layers if not lay.parametrised] or layers
+    layers = [
+        (lay, lay.values) for lay in report.layers if lay.values is not None and lay.values.size
+    ]
+    shown = [(lay, values) for lay, values in layers if not lay.parametrised] or layers
     if not shown:
         raise ConfigError("this report keeps no output values to draw")
     ax = new_axes(ax)
-    low = min(float(lay.values.min()) for lay in shown)
-    high = max(float(lay.values.max()) for lay in shown)
+    low = min(float(values.min()) for _, values in shown)
+    high = max(float(values.max()) for _, values in shown)
     edges = np.linspace(low, high if high > low else low + 1, bins + 1)
-    for lay in shown:
-        weights = np.full(lay.values.size, 1 / lay.values.size)
+    for lay, values in shown:
+        weights = np.full(values.size, 1 / values.size)
         label = f"layer {lay.index} {lay.name} (mean {lay.mean:.2g}, std {lay.std:.2g})"
-        ax.hist(lay.values, bins=edges, weights=weights, histtype="step", label=label)
+        ax.hist(values, bins=edges, weights=weights, histtype="step", label=label)
     ax.set_yscale("log")
     ax.set_xlabel("output value")
     ax.set_ylabel("fraction of values (log scale)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -204,7 +204,8 @@ class TabularModel:
             series = require_pandas().Series(list(series), dtype=object)
         values = list(series)
         if self.task == "classify":
-            index = {c: i for i, c in enumerate(self.classes)}
+            classes = cast("list[str]", self.classes)  # a classifier always has them
+            index = {c: i for i, c in enumerate(classes)}
             out = np.empty(len(values), dtype=np.intp)
             for i, value in enumerate(values):
                 key = class_key(value)
@@ -212,7 +213,7 @@ class TabularModel:
                     raise DataError(
                         f"{source}: target {self.target!r} has {value!r} on "
                         f"{place(series, i)}, which is not one of the classes "
-                        f"{column_list(self.classes)}"
+                        f"{column_list(classes)}"
                     )
                 out[i] = index[key]
             return out

@@ -14,8 +14,8 @@ validation; mini-batches are gathered into buffers allocated once per ``fit``.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Protocol, cast
 
 import numpy as np
 
@@ -188,7 +188,9 @@ class _Batches:
     last batch uses their leading rows.
     """
 
-    def __init__(self, X, T, batch: int, shuffle: bool, rng: np.random.Generator) -> None:
+    def __init__(
+        self, X: np.ndarray, T: np.ndarray, batch: int, shuffle: bool, rng: np.random.Generator
+    ) -> None:
         self.X, self.T, self.batch, self.rng = X, T, batch, rng
         # A full batch is the same whatever the order: nothing to shuffle.
         self.shuffle = shuffle and batch < len(X)
@@ -199,7 +201,7 @@ class _Batches:
     def __len__(self) -> int:
         return math.ceil(len(self.X) / self.batch)
 
-    def epoch(self):
+    def epoch(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         n, batch = len(self.X), self.batch
         order = self.rng.permutation(n) if self.shuffle else None
         for start in range(0, n, batch):
@@ -231,7 +233,9 @@ def _call(callbacks: list[Any], hook: str, state: TrainState) -> None:
             method(state)
 
 
-def _check_validation(net, loss_fn, validation_data, width):
+def _check_validation(
+    net: Any, loss_fn: losses_mod.Loss, validation_data: object, width: int
+) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
         raise ConfigError("validation_data must be a pair (x_val, y_val)")
     xv = net.check_input(validation_data[0], "x_val")
@@ -240,7 +244,9 @@ def _check_validation(net, loss_fn, validation_data, width):
     return xv, tv
 
 
-def _split(X: np.ndarray, T: np.ndarray, fraction: float, rng: np.random.Generator):
+def _split(
+    X: np.ndarray, T: np.ndarray, fraction: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
     fraction = number(
         fraction, "validation_split", low=0.0, high=1.0, low_open=True, high_open=True
     )
@@ -256,6 +262,17 @@ def _split(X: np.ndarray, T: np.ndarray, fraction: float, rng: np.random.Generat
     return X[train_rows], T[train_rows], (X[val_rows], T[val_rows])
 
 
+class DivergenceDetails(Protocol):
+    """What :func:`train` attaches to the :class:`DivergenceError` it raises.
+
+    The attributes are set on the instance, not declared on the class, so code that
+    reads them casts the error to this.
+    """
+
+    history: History  # everything recorded up to the step that diverged
+    step: int  # the steps completed before it
+
+
 def _diverged(value: float, state: TrainState, batch: int, opt: Any) -> DivergenceError:
     kept = f"the weights of step {state.step}" if state.step else "its initial weights"
     if all(np.isfinite(p.value).all() for p in state.net.parameters()):
@@ -268,6 +285,7 @@ def _diverged(value: float, state: TrainState, batch: int, opt: Any) -> Divergen
         f"Try a smaller learning rate (now {getattr(opt, 'lr', '?')}), or check the "
         "data's scale."
     )
-    err.history = state.history
-    err.step = state.step
+    details = cast(DivergenceDetails, err)
+    details.history = state.history
+    details.step = state.step
     return err

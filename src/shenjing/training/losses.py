@@ -12,7 +12,7 @@ apply softmax or sigmoid themselves, in a numerically stable way.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -64,7 +64,9 @@ class Loss(UsesNamespace):
         self._backward(grad)
         return grad
 
-    def prepare_target(self, target: Any, pred_shape: tuple[int, ...], dtype: np.dtype):
+    def prepare_target(
+        self, target: Any, pred_shape: tuple[int, ...], dtype: np.dtype
+    ) -> np.ndarray:
         """Check ``target`` against predictions of ``pred_shape`` and convert it once.
 
         ``fit`` calls this on the whole target array before training, so the per-step
@@ -187,7 +189,9 @@ class SoftmaxCrossEntropy(Loss):
         super().__init__()
         self.class_weight = None if class_weight is None else _class_weights(class_weight)
 
-    def prepare_target(self, target: Any, pred_shape: tuple[int, ...], dtype: np.dtype):
+    def prepare_target(
+        self, target: Any, pred_shape: tuple[int, ...], dtype: np.dtype
+    ) -> np.ndarray:
         if self.class_weight is not None and len(self.class_weight) != pred_shape[1]:
             raise ShapeError(
                 f"SoftmaxCrossEntropy: class_weight has {len(self.class_weight)} weights "
@@ -204,7 +208,7 @@ class SoftmaxCrossEntropy(Loss):
         # -log p[n, y] = log Σ exp(shifted[n]) - shifted[n, y]
         if target.ndim == 1:
             picked = shifted[np.arange(n), target]
-            loss = float(log_sum.sum() - picked.sum()) / n
+            loss: float = float(log_sum.sum() - picked.sum()) / n
         else:
             # -Σ_k t[n, k] log p[n, k], with Σ_k t[n, k] = 1 up to rounding
             loss = float(log_sum[:, 0] @ target.sum(axis=1) - np.vdot(target, shifted)) / n
@@ -218,22 +222,23 @@ class SoftmaxCrossEntropy(Loss):
         if self.class_weight is not None:
             return self._weighted_backward(grad)
         n = grad.shape[0]
+        target = cast(np.ndarray, self._target)  # set by _forward, which backward follows
         np.copyto(grad, self._probs)
-        if self._target.ndim == 1:
-            grad[np.arange(n), self._target] -= 1
+        if target.ndim == 1:
+            grad[np.arange(n), target] -= 1
         else:
-            grad -= self._target
+            grad -= target
         grad /= n
 
     # The weighted path is kept apart so that the unweighted one stays exactly as above.
     def _weighted_forward(self, pred: np.ndarray, target: np.ndarray) -> float:
         n = pred.shape[0]
-        w = self.class_weight.astype(pred.dtype)
+        w = cast(np.ndarray, self.class_weight).astype(pred.dtype)  # this path needs them
         shifted = self._buffer("p", pred.shape, pred.dtype)
         log_sum = _stable.log_softmax_parts(pred, shifted)[:, 0]
         if target.ndim == 1:
             row_weight = w[target]  # w_{y_n}
-            loss = float(row_weight @ (log_sum - shifted[np.arange(n), target])) / n
+            loss: float = float(row_weight @ (log_sum - shifted[np.arange(n), target])) / n
             weighted_target = None
         else:
             weighted_target = target * w  # w_k t[n, k]
@@ -247,9 +252,10 @@ class SoftmaxCrossEntropy(Loss):
 
     def _weighted_backward(self, grad: np.ndarray) -> None:
         n = grad.shape[0]
+        target = cast(np.ndarray, self._target)  # set by _forward, which backward follows
         np.multiply(self._probs, self._row_weight[:, None], out=grad)
-        if self._target.ndim == 1:
-            grad[np.arange(n), self._target] -= self._row_weight
+        if target.ndim == 1:
+            grad[np.arange(n), target] -= self._row_weight
         else:
             grad -= self._weighted_target
         grad /= n
@@ -273,7 +279,9 @@ class BinaryCrossEntropy(Loss):
     yes/no labels per sample (multi-label).
     """
 
-    def prepare_target(self, target: Any, pred_shape: tuple[int, ...], dtype: np.dtype):
+    def prepare_target(
+        self, target: Any, pred_shape: tuple[int, ...], dtype: np.dtype
+    ) -> np.ndarray:
         t = _regression_target(target, pred_shape, dtype, type(self).__name__)
         if t.min() < 0 or t.max() > 1:
             raise DataError(
@@ -294,7 +302,8 @@ class BinaryCrossEntropy(Loss):
         return float(loss.sum()) / pred.size
 
     def _backward(self, grad: np.ndarray) -> None:
-        _stable.sigmoid(self._pred, out=grad)
+        # Both set by _forward, which backward follows.
+        _stable.sigmoid(cast(np.ndarray, self._pred), out=grad)
         grad -= self._target
         grad /= grad.size
 
@@ -313,19 +322,21 @@ def names() -> list[str]:
 
 
 def _as_pred(pred: Any) -> np.ndarray:
-    pred = np.asarray(pred)
-    if pred.dtype not in FLOAT_DTYPES.values():
-        if pred.dtype.kind not in "biuf":
-            raise DTypeError(f"pred must hold real numbers, got dtype {pred.dtype.name!r}")
-        pred = pred.astype(np.float64)
-    if pred.ndim != 2:
-        raise ShapeError(f"pred must be 2-D (N, D), got shape {pred.shape}")
-    if pred.size == 0:
-        raise DataError(f"pred is empty (shape {pred.shape})")
-    return pred
+    p = np.asarray(pred)
+    if p.dtype not in FLOAT_DTYPES.values():
+        if p.dtype.kind not in "biuf":
+            raise DTypeError(f"pred must hold real numbers, got dtype {p.dtype.name!r}")
+        p = p.astype(np.float64)
+    if p.ndim != 2:
+        raise ShapeError(f"pred must be 2-D (N, D), got shape {p.shape}")
+    if p.size == 0:
+        raise DataError(f"pred is empty (shape {p.shape})")
+    return p
 
 
-def _regression_target(target: Any, pred_shape: tuple[int, ...], dtype: np.dtype, who: str):
+def _regression_target(
+    target: Any, pred_shape: tuple[int, ...], dtype: np.dtype, who: str
+) -> np.ndarray:
     t = np.asarray(target)
     if t.dtype.kind not in "biuf":
         raise DTypeError(f"{who}: target must hold real numbers, got dtype {t.dtype.name!r}")
@@ -354,7 +365,9 @@ def _class_weights(class_weight: Any) -> np.ndarray:
     return w
 
 
-def _class_target(target: Any, pred_shape: tuple[int, ...], dtype: np.dtype, who: str):
+def _class_target(
+    target: Any, pred_shape: tuple[int, ...], dtype: np.dtype, who: str
+) -> np.ndarray:
     n, k = pred_shape
     t = np.asarray(target)
     if t.dtype.kind not in "biuf":

@@ -18,7 +18,7 @@ labels (N,) or rows (N, K).
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -52,7 +52,7 @@ def predicted_classes(pred: np.ndarray) -> np.ndarray:
     """Class of each row of raw outputs: argmax, or ``score > 0`` for a single output."""
     if pred.shape[1] == 1:
         return (pred[:, 0] > 0).astype(np.intp)
-    return pred.argmax(axis=1)
+    return cast(np.ndarray, pred.argmax(axis=1))
 
 
 @METRICS.register("accuracy", "acc")
@@ -143,7 +143,8 @@ class R2Score(Metric):
         self.ss_res: np.ndarray | float = 0.0
 
     def update(self, pred: np.ndarray, target: np.ndarray) -> None:
-        y = target.reshape(pred.shape).astype(np.float64)
+        # numpy's stubs read a shape of unknown length as () here; the result has pred's.
+        y: np.ndarray = target.reshape(pred.shape).astype(np.float64)
         n_b = y.shape[0]
         mean_b = y.mean(axis=0)
         m2_b = np.square(y - mean_b).sum(axis=0)

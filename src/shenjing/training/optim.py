@@ -87,7 +87,7 @@ class Optimizer(UsesNamespace):
         if not self.weight_decay:
             return param.grad
         # g = grad + weight_decay * p, in a buffer so the layer's gradient is untouched
-        g = state.get("decayed")
+        g: np.ndarray | None = state.get("decayed")
         if g is None:  # allocated once (setdefault would build a new array every step)
             g = state["decayed"] = np.empty_like(param.value)
         np.multiply(param.value, self.weight_decay, out=g)
