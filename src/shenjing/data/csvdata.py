@@ -9,7 +9,7 @@ Every message starts with the file's name and names the column or the line.
 
 The frame's index is the line of the file each row starts on, so later checks
 (missing values, unseen categories) can name the line too. Columns stay text; turning
-them into numbers is :mod:`shenjing.preprocess`'s job, the same way at training and at
+them into numbers is :mod:`shenjing.data.preprocess`'s job, the same way at training and at
 prediction time.
 """
 

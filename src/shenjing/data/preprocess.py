@@ -12,7 +12,7 @@
 
 What it learns is plain JSON (:meth:`Preprocessor.to_dict`), stored in the model file
 beside the network and checked when read back (:meth:`Preprocessor.from_dict`).
-Frames are those of :func:`shenjing.csvdata.read_csv`: text cells, indexed by line.
+Frames are those of :func:`shenjing.data.csvdata.read_csv`: text cells, indexed by line.
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # only for annotations: the protocol module may import this o
 #:
 #: * ``"relu"``, ``"leaky_relu"``: dead and nearly dead units (outputs never > 0);
 #: * ``"sigmoid"``, ``"tanh"``: saturated units (derivative far below its peak);
-#: * ``"maxout"``: pieces that never win (needs ``layer.pieces`` and ``layer._winner``,
+#: * ``"maxout"``: pieces that never win (needs ``layer.pieces`` and ``layer.winner``,
 #:   the (N, M) index of each unit's winning piece, as :class:`shenjing.Maxout` has);
 #: * ``"other"``: output and gradient statistics only.
 KINDS = ("relu", "leaky_relu", "sigmoid", "tanh", "maxout", "other")

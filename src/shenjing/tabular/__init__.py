@@ -1,13 +1,13 @@
 """A network for a table: its preprocessing, its task and its target, in one model file.
 
 :meth:`TabularModel.fit` trains a multi-layer perceptron on a frame of raw columns (as
-:func:`shenjing.csvdata.read_csv` gives them) to predict one of them:
+:func:`shenjing.data.csvdata.read_csv` gives them) to predict one of them:
 
 1. the target column is checked, and the task inferred when not given: text or a few
    distinct whole numbers (≤ 20) make a classifier, other numbers a regression;
 2. the rows are split into training and validation rows from ``seed``, stratified by
    class for a classifier (each class keeps its share in both parts);
-3. a :class:`~shenjing.preprocess.Preprocessor` learns the feature encoding from the
+3. a :class:`~shenjing.Preprocessor` learns the feature encoding from the
    training rows; a regression target is standardised with the training rows' mean and
    standard deviation too (the predictions are scaled back);
 4. the network (``hidden`` widths, then K class scores or one value) is trained with

@@ -28,7 +28,7 @@ class TabularModel:
     Attributes:
         net: the :class:`~shenjing.Sequential`; input (N, F) from :meth:`transform`,
             output (N, K) class scores or (N, 1) standardised values.
-        preprocessor: the fitted :class:`~shenjing.preprocess.Preprocessor`.
+        preprocessor: the fitted :class:`~shenjing.Preprocessor`.
         task: ``"classify"`` or ``"regress"``.
         target: the target column's name.
         classes: the class labels as text, in the order of the network's outputs
@@ -91,7 +91,7 @@ class TabularModel:
         """Train a network to predict column ``target`` of ``frame`` from the others.
 
         Args:
-            frame: a DataFrame of text cells, as :func:`~shenjing.csvdata.read_csv` gives.
+            frame: a DataFrame of text cells, as :func:`~shenjing.data.csvdata.read_csv` gives.
             target: the column to predict.
             task: ``"classify"``, ``"regress"`` or ``None`` to infer it (the reason is
                 in ``training["task_reason"]``).
@@ -105,7 +105,7 @@ class TabularModel:
             seed: seeds the split, the initial weights and the shuffling.
             class_weight: ``None`` or ``"balanced"``: weight class k by N / (K N_k)
                 over the training rows, so rare classes count as much as common ones.
-            numeric, categorical, missing: as for :class:`~shenjing.preprocess.Preprocessor`.
+            numeric, categorical, missing: as for :class:`~shenjing.Preprocessor`.
             source: the file's name, for messages.
             progress: show a progress bar (tqdm).
             callbacks: passed to :func:`shenjing.fit`.

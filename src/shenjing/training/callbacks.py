@@ -45,7 +45,7 @@ class History:
         stopped_early: whether a callback ended training before ``epochs``.
         best_epoch: the epoch :class:`EarlyStopping` kept, if any (0-based).
         diagnostics: what ``fit(..., monitor=...)`` recorded (a
-            :class:`shenjing.monitor.TrainingDiagnostics`), else ``None``.
+            :class:`shenjing.TrainingDiagnostics`), else ``None``.
     """
 
     loss: list[float] = field(default_factory=list)
