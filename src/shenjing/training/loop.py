@@ -2,13 +2,16 @@
 
 One step is the notes' loop body, with shenjing's parts::
 
-    pred = net.forward(x_batch)               # forward pass
-    loss = loss_fn(pred, y_batch)             # record the loss (before the update)
-    net.backward(loss_fn.backward())          # backpropagation fills every gradient
-    optimizer.step(net)                       # update every parameter in place
+    pred = plan.forward(x_batch)                       # forward pass
+    loss = loss_fn.forward_unchecked(pred, y_batch)    # the loss, before the update
+    plan.backward(loss_fn.backward())                  # backpropagation fills every gradient
+    plan.update()                                      # update every parameter in place
 
-Everything is checked once, before the first step, so the steps themselves do no
-validation; mini-batches are gathered into buffers allocated once per ``fit``.
+Everything is checked once, before the first step, and :class:`_StepPlan` binds the
+layers' unchecked passes and the optimizer's prepared parameters once, so the steps do
+no validation, no lookup and no search; mini-batches are gathered into buffers
+allocated once per ``fit``. ``float`` of the loss (:func:`~shenjing.base.backend.to_float`)
+is the step's one host synchronisation.
 """
 
 from __future__ import annotations
