@@ -68,7 +68,7 @@ def prediction_table(model, frame, source: str = "data"):
 
     x = model.transform(frame, source)
     if model.task != "classify":
-        return pd.DataFrame({model.target: model._predict_x(x)})
+        return pd.DataFrame({model.target: model.predict_encoded(x)})
     # One pass of the network: the class is the most probable one.
     proba = model.net.predict_proba(x).astype("float64")
     columns = {model.target: np.array(model.classes, dtype=object)[proba.argmax(axis=1)]}

@@ -227,7 +227,7 @@ class TabularModel:
 
     def predict(self, frame: Any, source: str = "data") -> np.ndarray:
         """Predictions for raw rows: class labels (N,) of text, or values (N,) float64."""
-        return self._predict_x(self.transform(frame, source))
+        return self.predict_encoded(self.transform(frame, source))
 
     def predict_proba(self, frame: Any, source: str = "data") -> np.ndarray:
         """Class probabilities for raw rows: (N, K) float64, columns as :attr:`classes`."""
@@ -235,7 +235,11 @@ class TabularModel:
             raise ConfigError("predict_proba needs a classifier; this model is a regression")
         return self.net.predict_proba(self.transform(frame, source)).astype(np.float64)
 
-    def _predict_x(self, x: np.ndarray) -> np.ndarray:
+    def predict_encoded(self, x: np.ndarray) -> np.ndarray:
+        """Predictions for rows already encoded by :meth:`transform`: (N, F) → (N,).
+
+        Class labels as the target column held them, or values on the target's scale.
+        """
         out = self.net.predict(x).astype(np.float64)
         if self.task == "classify":
             return np.array(self.classes, dtype=object)[out.argmax(axis=1)]
