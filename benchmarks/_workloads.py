@@ -78,7 +78,7 @@ def shenjing_net(w: Workload, seed: int = 0):
 
 
 def shenjing_step(w: Workload, optimizer: str = "sgd") -> Callable[[], float]:
-    """The body of ``fit``'s loop (``shenjing/train.py``), on one fixed batch."""
+    """The body of ``fit``'s loop (``shenjing/training/loop.py``), on one fixed batch."""
     import shenjing as sj
 
     net = shenjing_net(w)
