@@ -912,3 +912,14 @@ def test_a_pickled_parameter_is_never_unpickled(model_file, declared):
     with pytest.raises(sj.ModelFileError):
         sj.load(model_file)
     assert not sentinel.exists()
+
+
+def test_a_file_saved_before_the_package_was_split_into_layers_still_loads():
+    # Written by shenjing 0.1.0 with the flat module layout (commit e94a2a3): Linear, ReLU,
+    # Maxout, GELU, Linear; its predictions on np.ones((5, 3)) were saved beside it.
+    data = pathlib.Path(__file__).parent / "data"
+    net = sj.load(data / "v0.1-flat-layout.shj")
+    assert [type(layer).__name__ for layer in net] == ["Linear", "ReLU", "Maxout", "GELU", "Linear"]
+    assert net.metadata == {"a": 1}
+    expected = np.load(data / "v0.1-flat-layout-pred.npy", allow_pickle=False)
+    np.testing.assert_array_equal(net.predict(np.ones((5, 3))), expected)
