@@ -700,3 +700,23 @@ def test_history_repr_and_lookup():
     with pytest.raises(KeyError, match="recorded"):
         history["val_loss"]
     assert repr(history).startswith("History(2 steps, 2 epochs; loss=")
+
+
+def test_fit_runs_a_subclass_own_forward_and_backward():
+    # A layer written the simple way (forward/backward only, under Linear's unchecked
+    # twins) must have its own code run by fit's step plan, not Linear's unchecked pass.
+    calls = {"forward": 0, "backward": 0}
+
+    class CountingLinear(sj.Linear):
+        def forward(self, x):
+            calls["forward"] += 1
+            return super().forward(x)
+
+        def backward(self, dout, need_dx=True):
+            calls["backward"] += 1
+            return super().backward(dout, need_dx)
+
+    net = sj.Sequential(CountingLinear(2, 3, seed=0), sj.ReLU(), sj.Linear(3, 1, seed=1))
+    x = np.arange(8.0).reshape(4, 2)
+    net.fit(x, x[:, :1], loss="mse", optimizer=sj.SGD(lr=0.01), epochs=3, batch_size=None)
+    assert calls == {"forward": 3, "backward": 3}
