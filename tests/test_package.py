@@ -105,3 +105,18 @@ def test_feature_modules_load_on_first_use():
     assert third == (
         "True ['comparison', 'data.csvdata', 'data.preprocess', 'diagnosis.diagnostics', 'tabular']"
     )
+
+
+def test_the_published_module_paths_still_import():
+    # The flat layout's public modules, as README and user code import them.
+    code = (
+        "import shenjing.losses, shenjing.optim, shenjing.metrics, shenjing.activations\n"
+        "import shenjing.initializers, shenjing.callbacks, shenjing.datasets\n"
+        "from shenjing.datasets import spiral\n"
+        "from shenjing.losses import SoftmaxCrossEntropy\n"
+        "import shenjing as sj\n"
+        "print(shenjing.losses is sj.training.losses, shenjing.datasets is sj.data.datasets,\n"
+        "      spiral is sj.datasets.spiral, SoftmaxCrossEntropy is sj.SoftmaxCrossEntropy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True"] * 4
