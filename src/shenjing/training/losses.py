@@ -18,9 +18,10 @@ import numpy as np
 
 from ..base import stable as _stable
 from ..base.backend import UsesNamespace, namespace, reusable_buffer
-from ..base.checks import FLOAT_DTYPES, check_finite, number
-from ..base.errors import DataError, DTypeError, ShapeError, StateError
+from ..base.checks import number
+from ..base.errors import DataError, ShapeError, StateError
 from ..base.registry import Registry
+from .targets import as_prediction, class_target, class_weights, regression_target
 
 LOSSES: Registry[type[Loss]] = Registry("loss")
 
@@ -49,7 +50,7 @@ class Loss(UsesNamespace):
         return self.forward(pred, target)
 
     def forward(self, pred: Any, target: Any) -> float:
-        pred = _as_pred(pred)
+        pred = as_prediction(pred)
         target = self.prepare_target(target, pred.shape, pred.dtype)
         return self._forward(pred, target)
 
@@ -73,7 +74,7 @@ class Loss(UsesNamespace):
         path does no validation. The default accepts real targets of the predictions'
         shape, or (N,) when the predictions are (N, 1).
         """
-        return _regression_target(target, pred_shape, dtype, type(self).__name__)
+        return regression_target(target, pred_shape, dtype, type(self).__name__)
 
     def _forward(self, pred: np.ndarray, target: np.ndarray) -> float:
         raise NotImplementedError
@@ -187,7 +188,7 @@ class SoftmaxCrossEntropy(Loss):
 
     def __init__(self, class_weight: Any = None) -> None:
         super().__init__()
-        self.class_weight = None if class_weight is None else _class_weights(class_weight)
+        self.class_weight = None if class_weight is None else class_weights(class_weight)
 
     def prepare_target(
         self, target: Any, pred_shape: tuple[int, ...], dtype: np.dtype
@@ -197,7 +198,7 @@ class SoftmaxCrossEntropy(Loss):
                 f"SoftmaxCrossEntropy: class_weight has {len(self.class_weight)} weights "
                 f"but the predictions have {pred_shape[1]} classes"
             )
-        return _class_target(target, pred_shape, dtype, type(self).__name__)
+        return class_target(target, pred_shape, dtype, type(self).__name__)
 
     def _forward(self, pred: np.ndarray, target: np.ndarray) -> float:
         if self.class_weight is not None:
@@ -282,7 +283,7 @@ class BinaryCrossEntropy(Loss):
     def prepare_target(
         self, target: Any, pred_shape: tuple[int, ...], dtype: np.dtype
     ) -> np.ndarray:
-        t = _regression_target(target, pred_shape, dtype, type(self).__name__)
+        t = regression_target(target, pred_shape, dtype, type(self).__name__)
         if t.min() < 0 or t.max() > 1:
             raise DataError(
                 f"BinaryCrossEntropy: target must lie in [0, 1], got values in "
@@ -316,87 +317,3 @@ def get(loss: str | Loss | type[Loss]) -> Loss:
 def names() -> list[str]:
     """Names accepted by :func:`get`."""
     return LOSSES.names()
-
-
-# -- target checking -------------------------------------------------------------------
-
-
-def _as_pred(pred: Any) -> np.ndarray:
-    p = np.asarray(pred)
-    if p.dtype not in FLOAT_DTYPES.values():
-        if p.dtype.kind not in "biuf":
-            raise DTypeError(f"pred must hold real numbers, got dtype {p.dtype.name!r}")
-        p = p.astype(np.float64)
-    if p.ndim != 2:
-        raise ShapeError(f"pred must be 2-D (N, D), got shape {p.shape}")
-    if p.size == 0:
-        raise DataError(f"pred is empty (shape {p.shape})")
-    return p
-
-
-def _regression_target(
-    target: Any, pred_shape: tuple[int, ...], dtype: np.dtype, who: str
-) -> np.ndarray:
-    t = np.asarray(target)
-    if t.dtype.kind not in "biuf":
-        raise DTypeError(f"{who}: target must hold real numbers, got dtype {t.dtype.name!r}")
-    if t.ndim == 1 and len(pred_shape) == 2 and pred_shape[1] == 1:
-        t = t.reshape(-1, 1)
-    if t.shape != tuple(pred_shape):
-        raise ShapeError(
-            f"{who}: target must have the predictions' shape {tuple(pred_shape)}"
-            f"{' (or (N,) for one output)' if pred_shape[1] == 1 else ''}, got {t.shape}"
-        )
-    t = np.asarray(t, dtype=dtype, order="C")
-    check_finite(t, "target")
-    return t
-
-
-def _class_weights(class_weight: Any) -> np.ndarray:
-    w = np.asarray(class_weight)
-    if w.dtype.kind not in "biuf" or w.ndim != 1 or w.size == 0:
-        raise DTypeError(
-            f"class_weight must be a 1-D array of real numbers (one per class), got {w!r:.60}"
-        )
-    w = w.astype(np.float64)
-    check_finite(w, "class_weight")
-    if w.min() < 0:
-        raise DataError(f"class_weight must be non-negative, got {w.min()}")
-    return w
-
-
-def _class_target(
-    target: Any, pred_shape: tuple[int, ...], dtype: np.dtype, who: str
-) -> np.ndarray:
-    n, k = pred_shape
-    t = np.asarray(target)
-    if t.dtype.kind not in "biuf":
-        raise DTypeError(f"{who}: target must hold numbers, got dtype {t.dtype.name!r}")
-    if t.ndim == 2 and t.shape[1] == 1 and k > 1:
-        t = t[:, 0]
-    if t.ndim == 1:
-        if t.shape[0] != n:
-            raise ShapeError(f"{who}: target must hold {n} labels, one per row, got {t.shape[0]}")
-        if t.dtype.kind == "f":
-            check_finite(t, "target")
-            if not np.array_equal(t, np.round(t)):
-                raise DTypeError(
-                    f"{who}: labels must be whole numbers (class indices), got e.g. "
-                    f"{t[t != np.round(t)][0]}"
-                )
-        if t.min() < 0 or t.max() >= k:
-            raise DataError(
-                f"{who}: labels must lie in [0, {k}) for {k} outputs, got values in "
-                f"[{t.min()}, {t.max()}]"
-            )
-        return t.astype(np.intp)
-    if t.shape != (n, k):
-        raise ShapeError(
-            f"{who}: target must be labels of shape ({n},) or one-hot rows of shape "
-            f"({n}, {k}), got {t.shape}"
-        )
-    t = np.asarray(t, dtype=dtype, order="C")
-    check_finite(t, "target")
-    if t.min() < 0 or not np.allclose(t.sum(axis=1), 1, rtol=0, atol=1e-6):
-        raise DataError(f"{who}: each target row must be non-negative and sum to 1")
-    return t
