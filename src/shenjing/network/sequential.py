@@ -181,21 +181,24 @@ class Sequential(Layer):
         """Backpropagate ``dout`` = dL/dy; fills every layer's ``grads``, returns dL/dx.
 
         With ``need_dx=False`` the layers in front of the first parametrised layer are
-        skipped and that layer computes no input gradient.
+        skipped and that layer computes no input gradient. Each layer checks what
+        reaches it.
         """
         dout = self.xp.asarray(dout, dtype=self.compute_dtype)
-        layers = self.layers
-        first = 0 if need_dx else self.first_trainable()
-        for i in range(len(layers) - 1, first - 1, -1):
-            dout = layers[i].backward(dout, need_dx or i > first)  # each layer checks
-        return dout if need_dx else None
+        return self._backpropagate(dout, need_dx, [layer.backward for layer in self.layers])
 
     def backward_unchecked(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
         """:meth:`backward` of a ``dout`` already of the output's shape and dtype."""
-        layers = self.layers
+        passes = [unchecked_passes(layer)[1] for layer in self.layers]
+        return self._backpropagate(dout, need_dx, passes)
+
+    def _backpropagate(
+        self, dout: np.ndarray, need_dx: bool, backwards: list[Any]
+    ) -> np.ndarray | None:
+        """The chain rule from the last layer down, each through ``backwards[i]``."""
         first = 0 if need_dx else self.first_trainable()
-        for i in range(len(layers) - 1, first - 1, -1):
-            dout = unchecked_passes(layers[i])[1](dout, need_dx or i > first)
+        for i in range(len(backwards) - 1, first - 1, -1):
+            dout = backwards[i](dout, need_dx or i > first)
         return dout if need_dx else None
 
     def first_trainable(self) -> int:
@@ -234,7 +237,7 @@ class Sequential(Layer):
         douts: list[np.ndarray] = [dout] * len(self.layers)
         for i in range(len(self.layers) - 1, -1, -1):
             douts[i] = dout
-            dout = unchecked_passes(self.layers[i])[1](dout, i > 0)
+            dout = self.layers[i].backward(dout, i > 0)  # each layer checks what reaches it
         return douts
 
     def check_input(self, x: Any, name: str = "x") -> np.ndarray:

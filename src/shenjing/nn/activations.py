@@ -17,7 +17,8 @@ Every formula is overflow-free for any finite float32 or float64 input.
 from __future__ import annotations
 
 import math
-from typing import Any, cast
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -29,6 +30,24 @@ from .layer import Layer
 from .registry import register_layer
 
 ACTIVATIONS: Registry[type[Activation]] = Registry("activation")
+
+_A = TypeVar("_A", bound="type[Activation]")
+
+
+def register_activation(name: str, *aliases: str, kind: str = "other") -> Callable[[_A], _A]:
+    """The one decorator of an activation: its names, and its layer type.
+
+    ``name`` and ``aliases`` are what ``activation="..."`` and :func:`get` accept; the
+    class is also registered as a layer type (:func:`shenjing.nn.registry.register_layer`)
+    with the diagnostic ``kind``, so files store it and diagnostics read it.
+    """
+
+    def add(cls: _A) -> _A:
+        registered = register_layer(kind=kind)(cls)
+        ACTIVATIONS.add(registered, name, *aliases)
+        return registered
+
+    return add
 
 
 class Activation(Layer):
@@ -100,8 +119,7 @@ class Activation(Layer):
         return mask
 
 
-@ACTIVATIONS.register("sigmoid", "logistic")
-@register_layer(kind="sigmoid")
+@register_activation("sigmoid", "logistic", kind="sigmoid")
 class Sigmoid(Activation):
     """Sigmoid, the notes' "firing rate": squashes to (0, 1).
 
@@ -124,8 +142,7 @@ class Sigmoid(Activation):
         dx *= one_minus_y
 
 
-@ACTIVATIONS.register("tanh")
-@register_layer(kind="tanh")
+@register_activation("tanh", kind="tanh")
 class Tanh(Activation):
     """Hyperbolic tangent, a scaled and shifted sigmoid: tanh(x) = 2σ(2x) - 1.
 
@@ -143,8 +160,7 @@ class Tanh(Activation):
         dx *= dout
 
 
-@ACTIVATIONS.register("relu")
-@register_layer(kind="relu")
+@register_activation("relu", kind="relu")
 class ReLU(Activation):
     """Rectified linear unit: a threshold at zero, no exponential.
 
@@ -162,8 +178,7 @@ class ReLU(Activation):
         np.multiply(dout, self._mask(cast(np.ndarray, self._y)), out=dx)
 
 
-@ACTIVATIONS.register("leaky_relu", "leakyrelu")
-@register_layer(kind="leaky_relu")
+@register_activation("leaky_relu", "leakyrelu", kind="leaky_relu")
 class LeakyReLU(Activation):
     """ReLU with a small slope for negative inputs, so no unit can die.
 
@@ -192,8 +207,7 @@ class LeakyReLU(Activation):
         return {"negative_slope": self.negative_slope}
 
 
-@ACTIVATIONS.register("elu")
-@register_layer
+@register_activation("elu")
 class ELU(Activation):
     """Exponential linear unit (Clevert et al. 2015): smooth, negative outputs saturate at -alpha.
 
@@ -224,8 +238,7 @@ class ELU(Activation):
         return {"alpha": self.alpha}
 
 
-@ACTIVATIONS.register("softplus")
-@register_layer
+@register_activation("softplus")
 class Softplus(Activation):
     """A smooth ReLU.
 
@@ -249,8 +262,7 @@ _GELU_A = 0.044715
 _GELU_CLIP = 1e5
 
 
-@ACTIVATIONS.register("gelu")
-@register_layer
+@register_activation("gelu")
 class GELU(Activation):
     """Gaussian error linear unit (Hendrycks & Gimpel 2016), in its tanh form.
 
@@ -290,8 +302,7 @@ class GELU(Activation):
         dx *= dout
 
 
-@ACTIVATIONS.register("identity", "linear", "none")
-@register_layer
+@register_activation("identity", "linear", "none")
 class Identity(Activation):
     """No non-linearity: y = x, dx = dout (the output layer of a regression network)."""
 
