@@ -8,6 +8,8 @@ working. Messages name the argument at fault and say what was expected.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ShenjingError(Exception):
     """Base class of every error raised by shenjing."""
@@ -34,7 +36,15 @@ class StateError(ShenjingError, RuntimeError, ValueError):
 
 
 class DivergenceError(ShenjingError, ValueError):
-    """Training produced a non-finite loss; the message names the step."""
+    """Training produced a non-finite loss; the message names the step.
+
+    Attributes:
+        history: the :class:`shenjing.History` recorded up to that step (set by ``fit``).
+        step: the steps completed before it (set by ``fit``).
+    """
+
+    history: Any = None
+    step: int = 0
 
 
 class ModelFileError(ShenjingError, ValueError):

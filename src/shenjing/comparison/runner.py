@@ -6,7 +6,7 @@ import contextlib
 import math
 import time
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 import numpy as np
 
@@ -27,9 +27,6 @@ from .spec import (
     _variants,
     build_network,
 )
-
-if TYPE_CHECKING:
-    from ..training.loop import DivergenceDetails
 
 
 def compare(
@@ -173,8 +170,7 @@ def _train_one(x: np.ndarray, y: np.ndarray, v: Variant, seed: int, spec: dict) 
     except DivergenceError as exc:
         # One run blowing up is a result of the comparison, not a failure of it.
         seconds = time.perf_counter() - start
-        details = cast("DivergenceDetails", exc)  # fit's loop attaches history and step
-        done = np.asarray(details.history.loss, dtype=np.float64)
+        done = np.asarray(exc.history.loss, dtype=np.float64)
         losses = np.full(spec["steps"], np.nan)
         losses[: done.size] = done
         return Run(
@@ -186,7 +182,7 @@ def _train_one(x: np.ndarray, y: np.ndarray, v: Variant, seed: int, spec: dict) 
             dead_fraction=None,
             saturated_fraction=None,
             seconds=seconds,
-            diverged_at=details.step + 1,
+            diverged_at=exc.step + 1,
         )
     seconds = time.perf_counter() - start
     final = net.evaluate(x, y, metrics=["accuracy"] if classification else [])

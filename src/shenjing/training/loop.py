@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, Protocol, cast
+from typing import Any
 
 import numpy as np
 
@@ -265,17 +265,6 @@ def _split(
     return X[train_rows], T[train_rows], (X[val_rows], T[val_rows])
 
 
-class DivergenceDetails(Protocol):
-    """What :func:`train` attaches to the :class:`DivergenceError` it raises.
-
-    The attributes are set on the instance, not declared on the class, so code that
-    reads them casts the error to this.
-    """
-
-    history: History  # everything recorded up to the step that diverged
-    step: int  # the steps completed before it
-
-
 def _diverged(value: float, state: TrainState, batch: int, opt: Any) -> DivergenceError:
     kept = f"the weights of step {state.step}" if state.step else "its initial weights"
     if all(np.isfinite(p.value).all() for p in state.net.parameters()):
@@ -288,7 +277,5 @@ def _diverged(value: float, state: TrainState, batch: int, opt: Any) -> Divergen
         f"Try a smaller learning rate (now {getattr(opt, 'lr', '?')}), or check the "
         "data's scale."
     )
-    details = cast(DivergenceDetails, err)
-    details.history = state.history
-    details.step = state.step
+    err.history, err.step = state.history, state.step
     return err
