@@ -1,7 +1,10 @@
 """Optimizers: update every parameter of a network from its gradient.
 
 Interface, shared by all: ``opt.step(model)`` reads ``model.parameters()`` — triples of
-name, value and gradient — and updates each value *in place*. State (velocities, moment
+name, value and gradient — and updates each value *in place*. It is
+``opt.apply(opt.prepare(params))``: ``prepare`` checks the parameters against their state
+(making what is missing) and ``apply`` updates them with no checks, so ``fit`` prepares
+once and applies every step. State (velocities, moment
 estimates, step counts) is explicit and per parameter, in ``opt.state[name]``; one
 optimizer serves one network. ``g`` below is the gradient after weight decay:
 ``g = grad + weight_decay * p`` (L2 regularisation folded into the gradient).
@@ -65,7 +68,7 @@ class Optimizer(UsesNamespace):
         if state is not None:
             scratch = state["scratch"]
             if scratch.shape == param.value.shape and scratch.dtype == param.value.dtype:
-                return state  # the steady state: nothing to check further
+                return state  # the state fits: nothing to convert
         if state is None:
             state = self.state[param.name] = self._init_state(param.value)
             state["scratch"] = np.empty_like(param.value)
