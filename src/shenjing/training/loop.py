@@ -7,7 +7,7 @@ One step is the notes' loop body, with shenjing's parts::
     plan.backward(loss_fn.backward())                  # backpropagation fills every gradient
     plan.update()                                      # update every parameter in place
 
-Everything is checked once, before the first step, and :class:`_StepPlan` binds the
+Everything is checked once, before the first step, and :class:`.step.StepPlan` binds the
 layers' unchecked passes and the optimizer's prepared parameters once, so the steps do
 no validation, no lookup and no search; mini-batches are gathered into buffers
 allocated once per ``fit``. ``float`` of the loss (:func:`~shenjing.base.backend.to_float`)
@@ -17,21 +17,22 @@ is the step's one host synchronisation.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
 from ..base.backend import to_float
-from ..base.checks import check_rows, number, positive_int
-from ..base.errors import ConfigError, DivergenceError, ShapeError
+from ..base.checks import check_rows, positive_int
+from ..base.errors import ConfigError, DivergenceError
 from ..nn.initializers import Seed, as_generator
-from ..nn.layer import unchecked_passes
 from . import losses as losses_mod
 from . import optim as optim_mod
+from .batches import Batches, split_validation
 from .callbacks import HOOKS, Callback, History, TrainState
 from .evaluation import evaluate_batches, make_metrics
 from .progress import progress_bar
+from .step import StepPlan
 
 
 def train(
@@ -54,7 +55,7 @@ def train(
     """The loop of :func:`shenjing.fit` (see it for every argument but ``monitor``).
 
     A monitor is a callback: :func:`shenjing.fit` puts one first in ``callbacks``.
-    Everything is checked here, before the first step; :class:`_StepPlan` then binds
+    Everything is checked here, before the first step; :class:`.StepPlan` then binds
     the layers' unchecked passes and the optimizer's prepared parameters once.
     """
     loss_fn = losses_mod.get(loss)
@@ -81,11 +82,11 @@ def train(
             raise ConfigError("give validation_data or validation_split, not both")
         val = _check_validation(net, loss_fn, validation_data, width)
     elif validation_split:
-        X, T, val = _split(X, T, validation_split, rng)
+        X, T, val = split_validation(X, T, validation_split, rng)
     n = X.shape[0]
     batch = n if batch_size is None else min(positive_int(batch_size, "batch_size"), n)
 
-    batches = _Batches(X, T, batch, shuffle, rng)
+    batches = Batches(X, T, batch, shuffle, rng)
     train_metrics = make_metrics(metrics, loss_fn)
     val_metrics = make_metrics(metrics, loss_fn)
     history = History()
@@ -94,7 +95,7 @@ def train(
     net.loss = loss_fn
 
     _call(callbacks, "on_train_begin", state)
-    plan = _StepPlan(net, opt)  # after on_train_begin, which may still change the network
+    plan = StepPlan(net, opt)  # after on_train_begin, which may still change the network
     # Overflow inside a step surfaces as a non-finite loss, which raises DivergenceError
     # naming the step; NumPy's floating-point warnings on the way would only be noise.
     try:
@@ -153,72 +154,6 @@ def train(
     return history
 
 
-class _StepPlan:
-    """What every step of one ``fit`` runs, bound once: no lookup, search or check per step.
-
-    ``forward`` is the network's forward pass, ``backward`` its backward pass from the
-    last layer down to the first with parameters (which computes no input gradient),
-    ``update`` the optimizer on the parameters it prepared (and checked) here.
-    """
-
-    def __init__(self, net: Any, opt: optim_mod.Optimizer) -> None:
-        layers = list(net.layers)
-        first = net.first_trainable()
-        passes = [unchecked_passes(layer) for layer in layers]
-        self._forwards = [forward for forward, _ in passes]
-        self._backwards = [(passes[i][1], i > first) for i in range(len(layers) - 1, first - 1, -1)]
-        self._prepared = opt.prepare(net.parameters())
-        self._apply = opt.apply
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        for forward in self._forwards:
-            x = forward(x)
-        return x
-
-    def backward(self, dout: np.ndarray) -> None:
-        for backward, need_dx in self._backwards:
-            dout = backward(dout, need_dx)
-
-    def update(self) -> None:
-        self._apply(self._prepared)
-
-
-class _Batches:
-    """The mini-batches of an epoch, in order or in a fresh seeded shuffle.
-
-    In order, a batch is a view of the data (no copy). Shuffled, its rows are gathered
-    into two buffers allocated once per ``fit``, so a step allocates nothing; the short
-    last batch uses their leading rows.
-    """
-
-    def __init__(
-        self, X: np.ndarray, T: np.ndarray, batch: int, shuffle: bool, rng: np.random.Generator
-    ) -> None:
-        self.X, self.T, self.batch, self.rng = X, T, batch, rng
-        # A full batch is the same whatever the order: nothing to shuffle.
-        self.shuffle = shuffle and batch < len(X)
-        if self.shuffle:
-            self.x_buf = np.empty((batch, *X.shape[1:]), X.dtype)
-            self.t_buf = np.empty((batch, *T.shape[1:]), T.dtype)
-
-    def __len__(self) -> int:
-        return math.ceil(len(self.X) / self.batch)
-
-    def epoch(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        n, batch = len(self.X), self.batch
-        order = self.rng.permutation(n) if self.shuffle else None
-        for start in range(0, n, batch):
-            stop = min(start + batch, n)
-            if order is None:
-                yield self.X[start:stop], self.T[start:stop]
-            else:
-                rows, m = order[start:stop], stop - start
-                # mode="clip" lets take write straight into out (rows are valid anyway).
-                xb = np.take(self.X, rows, axis=0, out=self.x_buf[:m], mode="clip")
-                tb = np.take(self.T, rows, axis=0, out=self.t_buf[:m], mode="clip")
-                yield xb, tb
-
-
 def _check_callbacks(callbacks: Sequence[Any]) -> list[Any]:
     if callbacks is None:
         return []
@@ -245,24 +180,6 @@ def _check_validation(
     check_rows(xv.shape[0], validation_data[1], "x_val", "y_val")
     tv = loss_fn.prepare_target(validation_data[1], (xv.shape[0], width), net.compute_dtype)
     return xv, tv
-
-
-def _split(
-    X: np.ndarray, T: np.ndarray, fraction: float, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
-    fraction = number(
-        fraction, "validation_split", low=0.0, high=1.0, low_open=True, high_open=True
-    )
-    n = X.shape[0]
-    n_val = round(n * fraction)
-    if n_val < 1 or n_val >= n:
-        raise ShapeError(
-            f"validation_split={fraction} of {n} rows leaves {n - n_val} for training and "
-            f"{n_val} for validation; both need at least one"
-        )
-    order = rng.permutation(n)
-    val_rows, train_rows = np.sort(order[:n_val]), np.sort(order[n_val:])
-    return X[train_rows], T[train_rows], (X[val_rows], T[val_rows])
 
 
 def _diverged(value: float, state: TrainState, batch: int, opt: Any) -> DivergenceError:

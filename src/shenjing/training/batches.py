@@ -1,0 +1,65 @@
+"""The rows a ``fit`` trains and validates on: mini-batches of an epoch, the validation split."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import numpy as np
+
+from ..base.checks import number
+from ..base.errors import ShapeError
+
+
+class Batches:
+    """The mini-batches of an epoch, in order or in a fresh seeded shuffle.
+
+    In order, a batch is a view of the data (no copy). Shuffled, its rows are gathered
+    into two buffers allocated once per ``fit``, so a step allocates nothing; the short
+    last batch uses their leading rows.
+    """
+
+    def __init__(
+        self, X: np.ndarray, T: np.ndarray, batch: int, shuffle: bool, rng: np.random.Generator
+    ) -> None:
+        self.X, self.T, self.batch, self.rng = X, T, batch, rng
+        # A full batch is the same whatever the order: nothing to shuffle.
+        self.shuffle = shuffle and batch < len(X)
+        if self.shuffle:
+            self.x_buf = np.empty((batch, *X.shape[1:]), X.dtype)
+            self.t_buf = np.empty((batch, *T.shape[1:]), T.dtype)
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.X) / self.batch)
+
+    def epoch(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        n, batch = len(self.X), self.batch
+        order = self.rng.permutation(n) if self.shuffle else None
+        for start in range(0, n, batch):
+            stop = min(start + batch, n)
+            if order is None:
+                yield self.X[start:stop], self.T[start:stop]
+            else:
+                rows, m = order[start:stop], stop - start
+                # mode="clip" lets take write straight into out (rows are valid anyway).
+                xb = np.take(self.X, rows, axis=0, out=self.x_buf[:m], mode="clip")
+                tb = np.take(self.T, rows, axis=0, out=self.t_buf[:m], mode="clip")
+                yield xb, tb
+
+
+def split_validation(
+    X: np.ndarray, T: np.ndarray, fraction: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    fraction = number(
+        fraction, "validation_split", low=0.0, high=1.0, low_open=True, high_open=True
+    )
+    n = X.shape[0]
+    n_val = round(n * fraction)
+    if n_val < 1 or n_val >= n:
+        raise ShapeError(
+            f"validation_split={fraction} of {n} rows leaves {n - n_val} for training and "
+            f"{n_val} for validation; both need at least one"
+        )
+    order = rng.permutation(n)
+    val_rows, train_rows = np.sort(order[:n_val]), np.sort(order[n_val:])
+    return X[train_rows], T[train_rows], (X[val_rows], T[val_rows])
