@@ -13,20 +13,20 @@ per parameter (NumPy's ``.npy`` format 1.0, little-endian, C order).
 
 from __future__ import annotations
 
-import io
 import json
-import math
 import os
 import zipfile
 from typing import Any, BinaryIO
 
 import numpy as np
 
+from ..base.checks import shown
 from ..base.errors import ConfigError, DTypeError, ModelFileError, ShenjingError
-from ..base.files import atomic_write
+from ..base.files import atomic_write, open_regular
 from ..network.sequential import Sequential
 from ..nn.layer import Layer
 from ..nn.registry import LAYER_TYPES
+from . import bounded
 
 FORMAT = "shenjing-model"
 VERSION = 1
@@ -37,7 +37,6 @@ SUPPORTED_VERSIONS = (1,)
 # cannot reach anything else by name ("os.system" is just an unknown layer type).
 
 _JSON_MEMBER = "shenjing.json"
-_JSON_MAX_BYTES = 16 * 2**20
 #: Room for a member's .npy magic and header (about 128 bytes here) on top of its data.
 _NPY_HEADER_MAX = 4096
 _NPY_DTYPES: dict[str, np.dtype] = {"float32": np.dtype("<f4"), "float64": np.dtype("<f8")}
@@ -45,6 +44,8 @@ _JSON_TYPES = {dict: "an object", list: "an array", str: "a string", int: "an in
 # What zipfile, json and NumPy raise on bytes they cannot parse (RecursionError is a
 # RuntimeError).
 _PARSE_ERRORS = (OSError, EOFError, ValueError, RuntimeError, OverflowError, NotImplementedError)
+#: The longest error message a load gives (a file's text is quoted cut short).
+MAX_MESSAGE = 400
 
 
 def save(
@@ -92,21 +93,67 @@ def save(
 def load(path: str | os.PathLike[str]) -> Sequential:
     """Read a network written by :func:`save`; ``net.metadata`` holds its metadata.
 
+    Only a regular file is opened (a FIFO, a device or a folder is refused before a
+    byte is read), and everything a file could make grow — members, JSON size, nesting,
+    string lengths, integers, shapes — is bounded first (:mod:`shenjing.interop.bounded`,
+    limits in ``docs/file-format.md``), so a load takes time and memory in proportion to
+    the arrays it holds.
+
     Raises:
         ModelFileError: for any file that is not a valid model file of a supported
             version: missing, a folder, truncated, corrupted (every member's CRC-32 is
-            checked), hostile, or written by a newer shenjing. The cause is chained.
+            checked), hostile, or written by a newer shenjing. The message is one
+            line of bounded length; the cause is chained.
     """
+    return _open(path, lambda zf, size: _read(zf, size))
+
+
+def nonfinite_parameters(net: Sequential) -> list[str]:
+    """The parameters of ``net`` that hold NaN or inf, as ``layers[i].params.NAME``.
+
+    :func:`save` and :func:`load` keep every bit of a parameter, NaN included (a
+    diverged network can be saved to be looked at); what predicts from a file
+    (:class:`~shenjing.TabularModel`, ``shenjing predict``) refuses such a network.
+    """
+    return [
+        f"layers[{i}].params.{name}"
+        for i, layer in enumerate(net.layers)
+        for name, value in layer.params.items()
+        if not np.isfinite(value).all()
+    ]
+
+
+def read_document(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The checked ``shenjing.json`` of a model file (its format, version, writer…).
+
+    Raises:
+        ModelFileError: as :func:`load`, for the archive and the document.
+    """
+    return _open(path, lambda zf, size: _checked_document(zf, size))
+
+
+def _open(path: Any, read: Any) -> Any:
     name = os.fspath(path)
     try:
-        with open(name, "rb") as f, zipfile.ZipFile(f) as zf:
-            return _read(zf, os.fstat(f.fileno()).st_size)
+        with open_regular(
+            name, bounded.MAX_FILE_BYTES, error=ModelFileError, what="model file"
+        ) as f:
+            size = os.fstat(f.fileno()).st_size
+            bounded.check_archive(f, size)
+            with zipfile.ZipFile(f) as zf:
+                return read(zf, size)
     except ModelFileError as exc:
-        raise ModelFileError(f"{name}: {exc}") from exc.__cause__
+        message = str(exc) if str(exc).startswith(name) else f"{name}: {exc}"
+        raise ModelFileError(_one_line(message)) from exc.__cause__
     except zipfile.BadZipFile as exc:
-        raise ModelFileError(f"{name}: not a model file, or corrupted: {exc}") from exc
+        raise ModelFileError(_one_line(f"{name}: not a model file, or corrupted: {exc}")) from exc
     except _PARSE_ERRORS as exc:
-        raise ModelFileError(f"{name}: cannot read model file: {exc}") from exc
+        raise ModelFileError(_one_line(f"{name}: cannot read model file: {exc}")) from exc
+
+
+def _one_line(message: str) -> str:
+    message = " ".join(message.split())
+    return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 1] + "…"
 
 
 # -- writing ------------------------------------------------------------------------
@@ -186,20 +233,28 @@ def _write_zip(f: BinaryIO, text: bytes, arrays: dict[str, np.ndarray]) -> None:
 
 
 # -- reading ------------------------------------------------------------------------
-def _read(zf: zipfile.ZipFile, file_size: int) -> Sequential:
+def _checked_document(zf: zipfile.ZipFile, file_size: int) -> dict[str, Any]:
     names = zf.namelist()
     if len(set(names)) != len(names):
         # zipfile would quietly use the last of two members with one name.
         raise ModelFileError("the archive has two members with the same name")
     if _JSON_MEMBER not in names:
         raise ModelFileError(f"not a model file: the archive has no {_JSON_MEMBER}")
-    doc = _read_document(_read_member(zf, _JSON_MEMBER, 0, _JSON_MAX_BYTES, file_size))
+    raw = _read_member(zf, _JSON_MEMBER, 0, bounded.MAX_JSON_BYTES, file_size)
+    return _read_document(raw)
+
+
+def _read(zf: zipfile.ZipFile, file_size: int) -> Sequential:
+    doc = _checked_document(zf, file_size)
+    names = zf.namelist()
     expected = {_JSON_MEMBER} | {
         _member(i, name) for i, spec in enumerate(doc["layers"]) for name in spec["params"]
     }
     if set(names) != expected:
         extra, missing = sorted(set(names) - expected), sorted(expected - set(names))
-        raise ModelFileError(f"unexpected members {extra[:5]}, missing members {missing[:5]}")
+        raise ModelFileError(
+            f"unexpected members {shown(extra[:5], 120)}, missing members {shown(missing[:5], 120)}"
+        )
     dtype = _NPY_DTYPES[doc["dtype"]]
     layers = [_read_layer(zf, i, spec, dtype, file_size) for i, spec in enumerate(doc["layers"])]
     try:
@@ -226,21 +281,14 @@ def _read_member(zf: zipfile.ZipFile, name: str, low: int, high: int, file_size:
 
 
 def _read_document(raw: bytes) -> dict[str, Any]:
-    try:
-        doc = json.loads(
-            raw.decode("utf-8"),
-            parse_constant=_finite_float,  # NaN, Infinity, -Infinity
-            parse_float=_finite_float,
-            object_pairs_hook=_unique_keys,
-        )
-    except (ValueError, RecursionError) as exc:
-        raise ModelFileError(f"{_JSON_MEMBER} is not valid UTF-8 JSON: {exc}") from exc
+    doc = bounded.parse_json(raw, _JSON_MEMBER)
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ModelFileError(f'not a model file: {_JSON_MEMBER} lacks "format": "{FORMAT}"')
     version = doc.get("version")
     if type(version) is not int or version not in SUPPORTED_VERSIONS:
         raise ModelFileError(
-            f"format version {version!r} (from shenjing {doc.get('shenjing_version')!r}) "
+            f"format version {shown(version)} (from shenjing "
+            f"{shown(doc.get('shenjing_version'))}) "
             f"is not supported; this shenjing reads versions {list(SUPPORTED_VERSIONS)}"
         )
     _check_fields(
@@ -254,7 +302,7 @@ def _read_document(raw: bytes) -> dict[str, Any]:
         metadata=dict,
     )
     if doc["dtype"] not in _NPY_DTYPES:
-        raise ModelFileError(f'"dtype" must be "float32" or "float64", got {doc["dtype"]!r}')
+        raise ModelFileError(f'"dtype" must be "float32" or "float64", got {shown(doc["dtype"])}')
     if not doc["layers"]:
         raise ModelFileError('"layers" is empty; a network has at least one layer')
     for i, spec in enumerate(doc["layers"]):
@@ -263,10 +311,14 @@ def _read_document(raw: bytes) -> dict[str, Any]:
             where = f"layers[{i}].params.{name}"
             _check_fields(param, where, shape=list, dtype=str)
             shape = param["shape"]
+            if len(shape) > bounded.MAX_NDIM:
+                raise ModelFileError(f"{where}.shape has more than {bounded.MAX_NDIM} dimensions")
             if not all(type(n) is int and n >= 0 for n in shape):
                 raise ModelFileError(f"{where}.shape must hold integers >= 0, got {shape!r:.60}")
             if param["dtype"] != doc["dtype"]:
-                raise ModelFileError(f"{where}.dtype is {param['dtype']!r}, not {doc['dtype']!r}")
+                raise ModelFileError(
+                    f"{where}.dtype is {shown(param['dtype'])}, not {doc['dtype']!r}"
+                )
     return doc
 
 
@@ -276,7 +328,9 @@ def _read_layer(
     cls = LAYER_TYPES.get(spec["type"])
     if cls is None:
         known = ", ".join(LAYER_TYPES)
-        raise ModelFileError(f"layers[{i}]: unknown layer type {spec['type']!r}; known: {known}")
+        raise ModelFileError(
+            f"layers[{i}]: unknown layer type {shown(spec['type'])}; known: {known}"
+        )
     arrays = {
         name: _read_array(zf, _member(i, name), tuple(param["shape"]), dtype, file_size)
         for name, param in spec["params"].items()
@@ -286,12 +340,15 @@ def _read_layer(
     # integers by the values the file really holds stops a few bytes of JSON from
     # asking for gigabytes.
     n_values = sum(a.size for a in arrays.values())
-    if math.prod(v for v in spec["config"].values() if type(v) is int) > max(n_values, 1):
+    sizes = [abs(v) for v in spec["config"].values() if type(v) is int]
+    if not bounded.product_at_most(sizes, max(n_values, 1)):
         raise ModelFileError(f"layers[{i}].config asks for more than the {n_values} values stored")
     try:
         layer = cls(**spec["config"])
     except Exception as exc:  # whatever the config makes the constructor raise
-        raise ModelFileError(f"layers[{i}]: cannot build {cls.__name__}: {exc}") from exc
+        raise ModelFileError(
+            f"layers[{i}]: cannot build {cls.__name__}: {shown(str(exc), 200)}"
+        ) from exc
     if set(layer.params) != set(arrays):
         raise ModelFileError(
             f"layers[{i}]: {layer!r} has parameters {sorted(layer.params)}, "
@@ -311,9 +368,14 @@ def _read_layer(
 def _read_array(
     zf: zipfile.ZipFile, name: str, shape: tuple[int, ...], dtype: np.dtype, file_size: int
 ) -> np.ndarray:
-    nbytes = math.prod(shape) * dtype.itemsize
+    if not bounded.product_at_most(shape, file_size // dtype.itemsize):
+        raise ModelFileError(
+            f"member {name} claims shape {shown(list(shape))}, more than the {file_size} "
+            "bytes of the file hold"
+        )
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     data = _read_member(zf, name, nbytes, nbytes + _NPY_HEADER_MAX, file_size)
-    f = io.BytesIO(data)
+    f = _Reader(data)
     version = np.lib.format.read_magic(f)
     if version != (1, 0):
         raise ModelFileError(f"member {name} is .npy version {version}, expected (1, 0)")
@@ -326,8 +388,26 @@ def _read_array(
         )
     if len(data) - f.tell() != nbytes:
         raise ModelFileError(f"member {name} has {len(data) - f.tell()} data bytes, not {nbytes}")
-    f.seek(0)
-    return np.lib.format.read_array(f, allow_pickle=False)
+    # A view of the member's bytes, not a copy: the layer copies it into its own arrays.
+    value = np.frombuffer(data, dtype=dtype, count=nbytes // dtype.itemsize, offset=f.tell())
+    return value.reshape(shape)
+
+
+class _Reader:
+    """The little of a binary file that NumPy's header reader needs, over bytes, no copy."""
+
+    def __init__(self, data: bytes) -> None:
+        self._view = memoryview(data)
+        self._at = 0
+
+    def read(self, n: int = -1) -> bytes:
+        end = len(self._view) if n < 0 else min(self._at + n, len(self._view))
+        chunk = self._view[self._at : end].tobytes()
+        self._at = end
+        return chunk
+
+    def tell(self) -> int:
+        return self._at
 
 
 def _check_fields(obj: Any, where: str, **kinds: type) -> None:
@@ -336,23 +416,10 @@ def _check_fields(obj: Any, where: str, **kinds: type) -> None:
         raise ModelFileError(f"{where} must be a JSON object, got {type(obj).__name__}")
     if obj.keys() != kinds.keys():
         missing, extra = sorted(kinds.keys() - obj.keys()), sorted(obj.keys() - kinds.keys())
-        raise ModelFileError(f"{where}: missing keys {missing}, unexpected keys {extra[:5]}")
+        raise ModelFileError(
+            f"{where}: missing keys {shown(missing, 120)}, unexpected keys {shown(extra[:5], 120)}"
+        )
     for key, kind in kinds.items():
         value = obj[key]
         if not isinstance(value, kind):  # bool is an int, but version is checked already
-            raise ModelFileError(f"{where}.{key} must be {_JSON_TYPES[kind]}, got {value!r:.60}")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"{text} is not a finite number")
-    return value
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # Readers differ on which of two equal keys wins, so a file must not have any.
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        raise ValueError("an object repeats a key")
-    return obj
+            raise ModelFileError(f"{where}.{key} must be {_JSON_TYPES[kind]}, got {shown(value)}")

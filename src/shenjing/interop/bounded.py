@@ -1,0 +1,177 @@
+"""The limits a model file must keep, checked before any work that grows with them.
+
+A model file comes from anywhere, so :func:`shenjing.load` bounds what a file can make
+it do: every check here runs on a few bytes (the zip's end record, the JSON text before
+parsing) and comes before the work it protects (parsing the zip's directory, parsing
+the JSON, multiplying a shape). The limits are documented in ``docs/file-format.md``;
+a file over one raises :class:`~shenjing.ModelFileError` naming the limit.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import struct
+from collections.abc import Iterable
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from ..base.errors import ModelFileError
+
+#: The largest model file read (64 GiB): a sanity bound, not a working one.
+MAX_FILE_BYTES = 2**36
+#: Members of the zip archive: ``shenjing.json`` plus one per parameter.
+MAX_MEMBERS = 4096
+#: Bytes of the zip's central directory (about 60 per member).
+MAX_DIRECTORY_BYTES = 2**20
+#: Bytes of ``shenjing.json``.
+MAX_JSON_BYTES = 16 * 2**20
+#: JSON objects and arrays in ``shenjing.json``, all levels together.
+MAX_JSON_CONTAINERS = 200_000
+#: JSON values in ``shenjing.json`` (counted by its separating commas).
+MAX_JSON_VALUES = 1_000_000
+#: How deeply JSON objects and arrays may nest.
+MAX_JSON_DEPTH = 64
+#: Characters of one JSON string (a name, a category, a metadata value).
+MAX_JSON_STRING = 2**20
+#: Magnitude of a JSON integer: what an int64 holds.
+MAX_JSON_INT = 2**63 - 1
+#: Dimensions of a parameter's shape.
+MAX_NDIM = 32
+
+_END = b"PK\x05\x06"  # end of central directory record
+_END64_LOCATOR = b"PK\x06\x07"
+_END64 = b"PK\x06\x06"
+# A JSON string, unrolled (no alternation per character) so that 16 MiB scans fast.
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(rb"[^\[\]{}]+")
+
+
+def check_archive(f: BinaryIO, size: int) -> None:
+    """Check the zip's member count and directory size from its end record alone.
+
+    ``zipfile.ZipFile`` parses the whole central directory when it opens a file, so
+    a directory of 400,000 entries costs seconds and hundreds of MB before any
+    member is looked at; the end record, 22 bytes at the end of the file, says how
+    many entries and how many directory bytes there are. It is found as zipfile
+    finds it: the last 22 bytes, or else the last ``PK\\x05\\x06`` in the final 64 KiB.
+    """
+    if size < 22:
+        raise ModelFileError(f"not a model file: {size} bytes is too short for a zip archive")
+    tail_size = min(size, 22 + 65535)
+    f.seek(size - tail_size)
+    tail = f.read(tail_size)
+    at = len(tail) - 22 if tail[-22:-18] == _END and tail[-2:] == b"\0\0" else tail.rfind(_END)
+    if at < 0 or at + 22 > len(tail):
+        raise ModelFileError("not a model file: no zip end record")
+    entries, directory = struct.unpack("<xxxxxxxxxxHI", tail[at : at + 16])
+    locator = tail[at - 20 : at] if at >= 20 else b""
+    if locator[:4] == _END64_LOCATOR:
+        (offset,) = struct.unpack("<Q", locator[8:16])
+        if offset > size - 56:
+            raise ModelFileError("corrupted: the zip64 end record lies outside the file")
+        f.seek(offset)
+        record = f.read(56)
+        if record[:4] != _END64:
+            raise ModelFileError("corrupted: no zip64 end record where the locator points")
+        entries, directory = struct.unpack("<QQ", record[32:48])
+    if entries > MAX_MEMBERS:
+        raise ModelFileError(
+            f"the archive has {entries} members, more than the {MAX_MEMBERS} a model file may"
+        )
+    if directory > MAX_DIRECTORY_BYTES:
+        raise ModelFileError(
+            f"the archive's directory has {directory} bytes, more than the "
+            f"{MAX_DIRECTORY_BYTES} a model file may"
+        )
+    f.seek(0)
+
+
+def parse_json(raw: bytes, where: str) -> Any:
+    """Parse ``raw`` as UTF-8 JSON after bounding what parsing it would build.
+
+    Strings are blanked out first (a bracket inside one is text); the rest is then
+    counted with NumPy in a few passes: containers, commas, and the depth (the running
+    sum of opening minus closing brackets). Integers are bounded by a hook, floats must
+    be finite, keys unique; long strings are refused after parsing, with bounded cost.
+    """
+    if len(raw) > MAX_JSON_BYTES:
+        raise ModelFileError(f"{where} has {len(raw)} bytes, more than {MAX_JSON_BYTES}")
+    longest = max((m.end() - m.start() for m in _STRING.finditer(raw)), default=0)
+    if longest > MAX_JSON_STRING + 2:
+        raise ModelFileError(
+            f"{where} holds a string of about {longest - 2} bytes, more than {MAX_JSON_STRING}"
+        )
+    skeleton = _STRING.sub(b'""', raw)
+    containers = skeleton.count(b"[") + skeleton.count(b"{")
+    if containers > MAX_JSON_CONTAINERS:
+        raise ModelFileError(
+            f"{where} has {containers} objects and arrays, more than {MAX_JSON_CONTAINERS}"
+        )
+    values = skeleton.count(b",")
+    if values > MAX_JSON_VALUES:
+        raise ModelFileError(f"{where} has {values} values, more than {MAX_JSON_VALUES}")
+    brackets = _NOT_BRACKET.sub(b"", skeleton)
+    if len(brackets) > 2 * containers:
+        raise ModelFileError(f"{where} is not valid JSON: it closes more brackets than it opens")
+    codes = np.frombuffer(brackets, dtype=np.uint8)
+    steps = np.where((codes == ord("[")) | (codes == ord("{")), 1, -1)
+    deepest = int(np.cumsum(steps).max()) if steps.size else 0
+    if deepest > MAX_JSON_DEPTH:
+        raise ModelFileError(f"{where} nests {deepest} levels deep, more than {MAX_JSON_DEPTH}")
+    try:
+        return json.loads(
+            raw.decode("utf-8"),
+            parse_int=_bounded_int,
+            parse_constant=_finite_float,  # NaN, Infinity, -Infinity
+            parse_float=_finite_float,
+            object_pairs_hook=_unique_keys,
+        )
+    except (ValueError, RecursionError) as exc:
+        raise ModelFileError(f"{where} is not valid UTF-8 JSON: {str(exc)[:200]}") from exc
+
+
+def product_at_most(values: Iterable[int], limit: int) -> bool:
+    """Whether the product of non-negative ``values`` is at most ``limit``.
+
+    Stops as soon as the running product passes ``limit``, so a long list of large
+    integers costs no more than a short one (``math.prod`` would build the full,
+    possibly million-digit, product first).
+    """
+    product = 1
+    for value in values:
+        if value == 0:
+            return True
+        product *= value
+        if product > limit:
+            # Only a later zero could bring it back down.
+            return any(v == 0 for v in values)
+    return True
+
+
+def _bounded_int(text: str) -> int:
+    # Digits are counted before int() converts them: int() of a 4,000-digit string is
+    # quadratic, and Python refuses longer ones with its own error.
+    if len(text.lstrip("-")) > 19:
+        raise ValueError(f"the integer {text[:30]}… is larger than {MAX_JSON_INT}")
+    value = int(text)
+    if abs(value) > MAX_JSON_INT:
+        raise ValueError(f"the integer {value} is larger than {MAX_JSON_INT}")
+    return value
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:30]} is not a finite number")
+    return value
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Readers differ on which of two equal keys wins, so a file must not have any.
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise ValueError("an object repeats a key")
+    return obj
