@@ -121,14 +121,11 @@ def read_regular(
         error: ``path`` is not a regular file, or is larger than ``max_bytes``.
         OSError: it cannot be opened (missing, no permission).
     """
-    name = os.fspath(path)
-    fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    with os.fdopen(fd, "rb") as f:
-        info = os.fstat(fd)
-        check_regular(info, name, max_bytes, error=error, what=what)
+    with open_regular(path, max_bytes, error=error, what=what) as f:
+        info = os.fstat(f.fileno())
         data = f.read(info.st_size + 1)
     if len(data) > info.st_size:  # it grew while being read
-        raise error(f"{name}: the {what} changed while it was read")
+        raise error(f"{os.fspath(path)}: the {what} changed while it was read")
     return data
 
 
@@ -162,13 +159,12 @@ def open_regular(
     """``path`` opened for reading, after the checks of :func:`read_regular`."""
     name = os.fspath(path)
     fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    f = os.fdopen(fd, "rb")
     try:
         check_regular(os.fstat(fd), name, max_bytes, error=error, what=what)
     except BaseException:
-        f.close()
+        os.close(fd)
         raise
-    return f
+    return os.fdopen(fd, "rb")
 
 
 def _file_mode(target: str) -> int:

@@ -233,17 +233,19 @@ class TabularModel:
         """Class probabilities for raw rows: (N, K) float64, columns as :attr:`classes`."""
         if self.task != "classify":
             raise ConfigError("predict_proba needs a classifier; this model is a regression")
-        return self.net.predict_proba(self.transform(frame, source)).astype(np.float64)
+        return finite_output(
+            self.net.predict_proba(self.transform(frame, source)).astype(np.float64)
+        )
 
     def predict_encoded(self, x: np.ndarray) -> np.ndarray:
         """Predictions for rows already encoded by :meth:`transform`: (N, F) → (N,).
 
         Class labels as the target column held them, or values on the target's scale.
         """
-        out = self.net.predict(x).astype(np.float64)
+        out = finite_output(self.net.predict(x).astype(np.float64))
         if self.task == "classify":
             return np.array(self.classes, dtype=object)[out.argmax(axis=1)]
-        return out[:, 0] * self.target_std + self.target_mean
+        return finite_output(out[:, 0] * self.target_std + self.target_mean)
 
     def _score(self, x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
         """Accuracy and macro-F1 (y: class indices), or RMSE and R² (y: raw values)."""
@@ -270,7 +272,18 @@ class TabularModel:
         }
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the network and :meth:`metadata` to one file, atomically (:func:`sj.save`)."""
+        """Write the network and :meth:`metadata` to one file, atomically (:func:`sj.save`).
+
+        Raises:
+            DataError: a weight is NaN or inf (training diverged); nothing is written,
+                since every prediction of such a model would be NaN.
+        """
+        bad = io_mod.nonfinite_parameters(self.net)
+        if bad:
+            raise DataError(
+                f"the network's {', '.join(bad[:3])} hold NaN or inf (training diverged); "
+                "the model is not saved. Try a smaller --lr"
+            )
         io_mod.save(self.net, path, metadata=self.metadata())
 
     @classmethod
@@ -284,9 +297,15 @@ class TabularModel:
         """
         net = io_mod.load(path)
         try:
+            bad = io_mod.nonfinite_parameters(net)
+            if bad:
+                raise ModelFileError(
+                    f"the network's {', '.join(bad[:3])} hold NaN or inf; every prediction "
+                    "would be NaN"
+                )
             return cls._from_metadata(net, net.metadata)
         except ModelFileError as exc:
-            raise ModelFileError(f"{os.fspath(path)}: {exc}") from None
+            raise ModelFileError(f"{os.fspath(path)}: {str(exc)[:400]}") from None
 
     @classmethod
     def _from_metadata(cls, net: Sequential, meta: dict[str, Any]) -> TabularModel:
@@ -365,3 +384,20 @@ class TabularModel:
             f"{len(self.preprocessor.input_names)} columns → "
             f"{len(self.preprocessor.feature_names)} inputs)"
         )
+
+
+def finite_output(out: np.ndarray) -> np.ndarray:
+    """``out``, unless a row of it is NaN or inf: then a DataError naming the first row.
+
+    A prediction of NaN (or a class picked from NaN scores) is never returned: it comes
+    from weights that are not finite or from an input far outside the training range.
+    """
+    finite = np.isfinite(out).reshape(len(out), -1).all(axis=1)
+    if not finite.all():
+        row = int(np.argmin(finite))
+        raise DataError(
+            f"the network's output for row {row} (counted from 0) and {int((~finite).sum()) - 1} "
+            "other(s) is NaN or inf: an input far outside the training range, or weights "
+            "that are not finite"
+        )
+    return out
