@@ -43,8 +43,35 @@ def _values(kind: str) -> list[Any]:
         return [None, "3", 1.5, math.nan, _HUGE, True, [3], *common]
     if kind == "int?":  # an int or None
         return ["3", 1.5, math.nan, _HUGE, True, [3], *common]
-    if kind == "seed":  # None, an int >= 0 or a Generator
-        return ["3", 1.5, -1, math.nan, _HUGE, True, [1.5], *common]
+    if kind == "seed":  # None, an int >= 0 (any size: NumPy's seeds) or a Generator
+        return ["3", 1.5, -1, math.nan, True, [1.5], *common]
+    if kind == "widths":  # layer widths: a list of positive ints
+        return [None, "64", 1.5, [0], [-1], [1.5], [True], ["a"], [_HUGE], *common]
+    if kind == "real?":  # a real number or None
+        return ["0.1", _HUGE, math.nan, math.inf, [0.1], True, *common]
+    if kind == "dtype":  # float32 or float64 (None is NumPy's float64)
+        return [3, "float16", "int64", np.int32, ["float32"], True, *common]
+    if kind == "values":  # an array of any shape, empty included (elementwise layers)
+        return [
+            None,
+            "abc",
+            [["a", "b"]],
+            np.array([[1 + 1j, 2]]),
+            [[math.nan, 1.0]],
+            [[math.inf, 1.0]],
+            *common,
+        ]
+    if kind == "array?":  # an array or None
+        return [
+            "abc",
+            [["a", "b"]],
+            np.array([[1 + 1j, 2]]),
+            [[math.nan, 1.0]],
+            [[math.inf, 1.0]],
+            *common,
+        ]
+    if kind == "dict?":  # a JSON object or None
+        return [3, "x", [1], {"x": math.nan}, {"x": object()}, *common]
     if kind == "bool":
         return [None, "False", "no", "", 0.5, 2, [True], *common]
     if kind == "name":  # a registered name or an instance
@@ -141,7 +168,7 @@ def cases() -> list[Case]:
                 "out_features": "int",
                 "bias": "bool",
                 "init": "name",
-                "dtype": "name",
+                "dtype": "dtype",
                 "seed": "seed",
             },
         ),
@@ -155,7 +182,7 @@ def cases() -> list[Case]:
                 "pieces": "int",
                 "bias": "bool",
                 "init": "name",
-                "dtype": "name",
+                "dtype": "dtype",
                 "seed": "seed",
             },
         ),
@@ -165,13 +192,17 @@ def cases() -> list[Case]:
             {"weights": [0.5, -0.5], "bias": 0.1, "activation": "sigmoid"},
             {"weights": "array", "bias": "real", "activation": "name"},
         ),
-        Case("Neuron.forward", _method(lambda: sj.Neuron([0.5, -0.5]), "forward"),
-             {"inputs": [1.0, 2.0]}, {"inputs": "array"}),
+        Case(
+            "Neuron.forward",
+            _method(lambda: sj.Neuron([0.5, -0.5]), "forward"),
+            {"inputs": [1.0, 2.0]},
+            {"inputs": "array"},
+        ),
         Case(
             "SoftmaxCrossEntropy",
             sj.SoftmaxCrossEntropy,
             {"class_weight": [1.0, 2.0]},
-            {"class_weight": "array"},
+            {"class_weight": "array?"},
         ),
         Case(
             "SGD",
@@ -186,8 +217,7 @@ def cases() -> list[Case]:
         Case("Adam.step", _method(sj.Adam, "step"), {"model": _net()}, {"model": "object"}),
         Case("optim.get", sj.optim.get, {"optimizer": "adam"}, {"optimizer": "name"}),
         Case("losses.get", sj.losses.get, {"loss": "mse"}, {"loss": "name"}),
-        Case("activations.get", sj.activations.get, {"activation": "relu"},
-             {"activation": "name"}),
+        Case("activations.get", sj.activations.get, {"activation": "relu"}, {"activation": "name"}),
         Case("metrics.get", sj.metrics.get, {"metric": "accuracy"}, {"metric": "name"}),
         Case(
             "EarlyStopping",
@@ -201,35 +231,64 @@ def cases() -> list[Case]:
                 "restore_best": "bool",
             },
         ),
-        Case("Monitor", sj.Monitor, {"every": 2},
-             {"every": "int", "saturation_threshold": "real"}),
+        Case("Monitor", sj.Monitor, {"every": 2}, {"every": "int", "saturation_threshold": "real"}),
         Case("Sequential.forward", _method(_net, "forward"), {"x": _X}, {"x": "array"}),
-        Case("Sequential.predict", _method(_net, "predict"), {"x": _X},
-             {"x": "array", "batch_size": "int?"}),
-        Case("Sequential.predict_proba", _method(_net, "predict_proba"), {"x": _X},
-             {"x": "array", "batch_size": "int?"}),
-        Case("Sequential.predict_classes", _method(_net, "predict_classes"), {"x": _X},
-             {"x": "array", "batch_size": "int?"}),
+        Case(
+            "Sequential.predict",
+            _method(_net, "predict"),
+            {"x": _X},
+            {"x": "array", "batch_size": "int?"},
+        ),
+        Case(
+            "Sequential.predict_proba",
+            _method(_net, "predict_proba"),
+            {"x": _X},
+            {"x": "array", "batch_size": "int?"},
+        ),
+        Case(
+            "Sequential.predict_classes",
+            _method(_net, "predict_classes"),
+            {"x": _X},
+            {"x": "array", "batch_size": "int?"},
+        ),
         Case(
             "Sequential.evaluate",
             _method(_net, "evaluate"),
             {"x": _X, "y": _Y, "loss": "softmax_cross_entropy"},
-            {"x": "array", "y": "array", "loss": "name?", "metrics": "names",
-             "batch_size": "int?"},
+            {"x": "array", "y": "array", "loss": "name?", "metrics": "names", "batch_size": "int?"},
         ),
-        Case("Sequential.backward", _method(lambda: _ran(_net()), "backward"),
-             {"dout": np.ones((4, 2))}, {"dout": "array", "need_dx": "bool"}),
-        Case("Sequential.astype", _method(_net, "astype"), {"dtype": "float64"},
-             {"dtype": "name"}),
-        Case("Sequential.reset_parameters", _method(_net, "reset_parameters"), {"seed": 0},
-             {"seed": "seed"}),
-        Case("Sequential.summary", _method(_net, "summary"), {"input_features": 2},
-             {"input_features": "int?"}),
+        Case(
+            "Sequential.backward",
+            _method(lambda: _ran(_net()), "backward"),
+            {"dout": np.ones((4, 2))},
+            {"dout": "array", "need_dx": "bool"},
+        ),
+        Case(
+            "Sequential.astype", _method(_net, "astype"), {"dtype": "float64"}, {"dtype": "dtype"}
+        ),
+        Case(
+            "Sequential.reset_parameters",
+            _method(_net, "reset_parameters"),
+            {"seed": 0},
+            {"seed": "seed"},
+        ),
+        Case(
+            "Sequential.summary",
+            _method(_net, "summary"),
+            {"input_features": 2},
+            {"input_features": "int?"},
+        ),
         Case(
             "fit",
             lambda **kw: sj.fit(_net(), **kw),
-            {"x": _X, "y": _Y, "loss": "softmax_cross_entropy", "epochs": 1, "batch_size": 2,
-             "seed": 0},
+            {
+                "x": _X,
+                "y": _Y,
+                "loss": "softmax_cross_entropy",
+                "epochs": 1,
+                "batch_size": 2,
+                "seed": 0,
+            },
             {
                 "x": "array",
                 "y": "array",
@@ -239,7 +298,7 @@ def cases() -> list[Case]:
                 "batch_size": "int?",
                 "shuffle": "bool",
                 "seed": "seed",
-                "validation_split": "real",
+                "validation_split": "real?",
                 "metrics": "names",
                 "progress": "bool",
             },
@@ -250,12 +309,12 @@ def cases() -> list[Case]:
             {"in_features": 2, "hidden": [3], "out_features": 2, "seed": 0},
             {
                 "in_features": "int",
-                "hidden": "array",
+                "hidden": "widths",
                 "out_features": "int",
                 "activation": "name",
                 "init": "name?",
                 "bias": "bool",
-                "dtype": "name",
+                "dtype": "dtype",
                 "seed": "seed",
                 "pieces": "int",
             },
@@ -278,8 +337,13 @@ def cases() -> list[Case]:
             "diagnose",
             lambda **kw: sj.diagnose(_net(), **kw),
             {"x": _X, "y": _Y, "loss": "softmax_cross_entropy"},
-            {"x": "array", "y": "array", "loss": "name?", "batch_size": "int?",
-             "saturation_threshold": "real"},
+            {
+                "x": "array",
+                "y": "array",
+                "loss": "name?",
+                "batch_size": "int?",
+                "saturation_threshold": "real",
+            },
         ),
         Case(
             "sanity_check",
@@ -287,20 +351,31 @@ def cases() -> list[Case]:
             {"x": _X, "y": _Y, "loss": "softmax_cross_entropy"},
             {"x": "array", "y": "array", "loss": "name?", "seed": "seed"},
         ),
-        Case("save", lambda **kw: sj.save(_net(), os.path.join(tempfile.mkdtemp(), "m.shj"),
-                                          **kw),
-             {"metadata": {}}, {"metadata": "object"}),
+        Case(
+            "save",
+            lambda **kw: sj.save(_net(), os.path.join(tempfile.mkdtemp(), "m.shj"), **kw),
+            {"metadata": {}},
+            {"metadata": "dict?"},
+        ),
         Case("load", sj.load, {"path": "m.shj"}, {"path": "text"}),
-        Case("read_csv", lambda **kw: sj.read_csv(_csv_path(), **kw), {"sep": ","},
-             {"sep": "text", "encoding": "text"}),
+        Case(
+            "read_csv",
+            lambda **kw: sj.read_csv(_csv_path(), **kw),
+            {"sep": ","},
+            {"sep": "text", "encoding": "text"},
+        ),
         Case(
             "Preprocessor",
             sj.Preprocessor,
             {"numeric": ["age"]},
             {"numeric": "names", "categorical": "names", "missing": "name"},
         ),
-        Case("Preprocessor.fit", _method(sj.Preprocessor, "fit"), {"frame": _frame()},
-             {"frame": "object", "source": "text"}),
+        Case(
+            "Preprocessor.fit",
+            _method(sj.Preprocessor, "fit"),
+            {"frame": _frame()},
+            {"frame": "object", "source": "text"},
+        ),
         Case(
             "TabularModel.fit",
             sj.TabularModel.fit,
@@ -308,7 +383,7 @@ def cases() -> list[Case]:
             {
                 "target": "text",
                 "task": "name?",
-                "hidden": "array",
+                "hidden": "widths",
                 "activation": "name",
                 "optimizer": "name",
                 "lr": "real",
@@ -323,44 +398,96 @@ def cases() -> list[Case]:
                 "progress": "bool",
             },
         ),
-        Case("datasets.spiral", sj.datasets.spiral, {"points_per_class": 5},
-             {"points_per_class": "int", "classes": "int", "seed": "seed"}),
-        Case("datasets.moons", sj.datasets.moons, {"n_samples": 10},
-             {"n_samples": "int", "noise": "real", "seed": "seed"}),
-        Case("datasets.circles", sj.datasets.circles, {"n_samples": 10},
-             {"n_samples": "int", "noise": "real", "factor": "real", "seed": "seed"}),
-        Case("datasets.blobs", sj.datasets.blobs, {"n_samples": 10},
-             {"n_samples": "int", "centers": "int", "features": "int", "std": "real",
-              "box": "real", "seed": "seed"}),
-        Case("datasets.sine", sj.datasets.sine, {"n_samples": 10},
-             {"n_samples": "int", "noise": "real", "low": "real", "high": "real",
-              "seed": "seed"}),
+        Case(
+            "datasets.spiral",
+            sj.datasets.spiral,
+            {"points_per_class": 5},
+            {"points_per_class": "int", "classes": "int", "seed": "seed"},
+        ),
+        Case(
+            "datasets.moons",
+            sj.datasets.moons,
+            {"n_samples": 10},
+            {"n_samples": "int", "noise": "real", "seed": "seed"},
+        ),
+        Case(
+            "datasets.circles",
+            sj.datasets.circles,
+            {"n_samples": 10},
+            {"n_samples": "int", "noise": "real", "factor": "real", "seed": "seed"},
+        ),
+        Case(
+            "datasets.blobs",
+            sj.datasets.blobs,
+            {"n_samples": 10},
+            {
+                "n_samples": "int",
+                "centers": "int",
+                "features": "int",
+                "std": "real",
+                "box": "real",
+                "seed": "seed",
+            },
+        ),
+        Case(
+            "datasets.sine",
+            sj.datasets.sine,
+            {"n_samples": 10},
+            {"n_samples": "int", "noise": "real", "low": "real", "high": "real", "seed": "seed"},
+        ),
         Case("datasets.load", sj.datasets.load, {"name": "xor"}, {"name": "name"}),
-        Case("metrics.rmse", sj.metrics.rmse, {"y": [1.0, 2.0], "pred": [1.0, 2.5]},
-             {"y": "array", "pred": "array"}),
-        Case("metrics.r2", sj.metrics.r2, {"y": [1.0, 2.0], "pred": [1.0, 2.5]},
-             {"y": "array", "pred": "array"}),
-        Case("metrics.macro_f1", sj.metrics.macro_f1, {"y": [0, 1], "pred": [0, 0]},
-             {"y": "array", "pred": "array"}),
+        Case(
+            "metrics.rmse",
+            sj.metrics.rmse,
+            {"y": [1.0, 2.0], "pred": [1.0, 2.5]},
+            {"y": "array", "pred": "array"},
+        ),
+        Case(
+            "metrics.r2",
+            sj.metrics.r2,
+            {"y": [1.0, 2.0], "pred": [1.0, 2.5]},
+            {"y": "array", "pred": "array"},
+        ),
+        Case(
+            "metrics.macro_f1",
+            sj.metrics.macro_f1,
+            {"y": [0, 1], "pred": [0, 0]},
+            {"y": "array", "pred": "array"},
+        ),
     ]
     for loss in ("MeanSquaredError", "SumSquaredError", "BinaryCrossEntropy", "Huber"):
         layers.append(
-            Case(f"{loss}.forward", _method(getattr(sj, loss), "forward"),
-                 {"pred": np.full((4, 1), 0.5), "target": _Y1},
-                 {"pred": "array", "target": "array"})
+            Case(
+                f"{loss}.forward",
+                _method(getattr(sj, loss), "forward"),
+                {"pred": np.full((4, 1), 0.5), "target": _Y1},
+                {"pred": "array", "target": "array"},
+            )
         )
     layers.append(
-        Case("SoftmaxCrossEntropy.forward", _method(sj.SoftmaxCrossEntropy, "forward"),
-             {"pred": np.zeros((4, 2)), "target": _Y}, {"pred": "array", "target": "array"})
+        Case(
+            "SoftmaxCrossEntropy.forward",
+            _method(sj.SoftmaxCrossEntropy, "forward"),
+            {"pred": np.zeros((4, 2)), "target": _Y},
+            {"pred": "array", "target": "array"},
+        )
     )
     for layer in ("ReLU", "Tanh", "Sigmoid", "Softplus", "GELU", "Identity"):
         layers.append(
-            Case(f"{layer}.forward", _method(getattr(sj, layer), "forward"), {"x": _X},
-                 {"x": "array"})
+            Case(
+                f"{layer}.forward",
+                _method(getattr(sj, layer), "forward"),
+                {"x": _X},
+                {"x": "values"},
+            )
         )
     layers.append(
-        Case("Linear.forward", _method(lambda: sj.Linear(2, 3, seed=0), "forward"), {"x": _X},
-             {"x": "array"})
+        Case(
+            "Linear.forward",
+            _method(lambda: sj.Linear(2, 3, seed=0), "forward"),
+            {"x": _X},
+            {"x": "values"},
+        )
     )
     return layers
 

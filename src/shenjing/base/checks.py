@@ -80,6 +80,28 @@ def as_float_array(
     return out
 
 
+def real_array(
+    x: Any, name: str, dtype: np.dtype, xp: Any = np, finite: bool = False
+) -> np.ndarray:
+    """``x`` as an array of ``dtype`` from the array module ``xp``; no copy if it is one.
+
+    Unlike :func:`as_float_array` it takes any shape, empty included (a layer's checked
+    pass compares shapes itself), but text, objects and complex numbers are a
+    :class:`DTypeError` naming ``name``, and with ``finite=True`` NaN and inf a
+    :class:`DataError`.
+    """
+    try:
+        arr: np.ndarray = xp.asarray(x)
+    except (TypeError, ValueError) as exc:
+        raise DTypeError(f"{name} must be an array of numbers: {str(exc)[:100]}") from None
+    if arr.dtype.kind not in "biuf":
+        raise DTypeError(f"{name} must hold real numbers, got dtype {arr.dtype.name!r}")
+    arr = xp.asarray(arr, dtype=dtype)
+    if finite:
+        check_finite(arr, name)
+    return arr
+
+
 def check_finite(arr: np.ndarray, name: str) -> None:
     """Raise :class:`DataError` naming the first NaN or inf in ``arr``."""
     if arr.dtype.kind != "f":

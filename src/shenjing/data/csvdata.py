@@ -23,7 +23,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from ..base.errors import ConfigError, DataError
+from ..base.errors import ConfigError, DataError, DTypeError
 from ..base.files import read_regular
 
 #: Delimiters worth suggesting when a file has one column whose name contains one.
@@ -76,7 +76,9 @@ def read_csv(path: str | os.PathLike[str], sep: str = ",", encoding: str = "utf-
         OSError: the file cannot be opened.
     """
     pd = require_pandas()
-    name = os.fspath(path)
+    name = _path(path)
+    if not isinstance(encoding, str):
+        raise ConfigError(f"encoding must be a string such as 'utf-8', got {encoding!r:.60}")
     if not isinstance(sep, str) or len(sep) != 1 or sep in '\r\n"':
         raise ConfigError(f"sep must be one character other than a quote or newline, got {sep!r}")
     raw = read_regular(name, MAX_CSV_BYTES, error=DataError, what="CSV file")
@@ -106,6 +108,13 @@ def read_csv(path: str | os.PathLike[str], sep: str = ",", encoding: str = "utf-
     frame.columns = header
     frame.index = pd.Index(lines, name="line")
     return frame
+
+
+def _path(path: Any) -> str:
+    try:
+        return os.fspath(path)
+    except TypeError:
+        raise DTypeError(f"path must be a str or os.PathLike, got {path!r:.60}") from None
 
 
 def nearest(name: str, choices: list[str]) -> str:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..base.checks import names as name_list
-from ..base.errors import ConfigError, DataError, ModelFileError
+from ..base.errors import ConfigError, DataError, DTypeError, ModelFileError
 from .csvdata import column_list, nearest, place, require_pandas
 
 MISSING = ("error", "mean", "most_frequent")
@@ -93,6 +93,10 @@ class Preprocessor:
                 inf, is declared numeric but holds text, or has missing cells under
                 ``missing="error"``.
         """
+        if not hasattr(frame, "columns") or not hasattr(frame, "iloc"):
+            raise DTypeError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
+        if not isinstance(source, str):
+            raise ConfigError(f"source must be a string (a file's name), got {source!r:.60}")
         names = list(frame.columns)
         for given in (*self.numeric, *self.categorical):
             if given not in names:

@@ -133,7 +133,10 @@ def read_document(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def _open(path: Any, read: Any) -> Any:
-    name = os.fspath(path)
+    try:
+        name = os.fspath(path)
+    except TypeError:
+        raise DTypeError(f"path must be a str or os.PathLike, got {shown(path)}") from None
     try:
         with open_regular(
             name, bounded.MAX_FILE_BYTES, error=ModelFileError, what="model file"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ..base.checks import boolean
 from ..diagnosis.monitor import as_monitor
 from ..nn.initializers import Seed
 from ..training import losses as losses_mod
@@ -72,6 +73,7 @@ def fit(
             whose loss was finite and nothing is half-updated; the error's ``history``
             holds what was recorded.
     """
+    shuffle, progress = boolean(shuffle, "shuffle"), boolean(progress, "progress")
     recorder = as_monitor(monitor)
     if recorder is not None:
         # First: a monitor records the gradients before any user callback changes them

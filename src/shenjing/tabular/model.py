@@ -9,6 +9,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from ..base.checks import boolean, number, positive_int, text
 from ..base.errors import ConfigError, DataError, ModelFileError
 from ..data.csvdata import column_list, place, require_pandas
 from ..data.preprocess import Preprocessor
@@ -114,6 +115,9 @@ class TabularModel:
             DataError: with ``source`` first, for any problem with the data.
             ConfigError: an invalid option.
         """
+        text(target, "target"), text(source, "source"), boolean(progress, "progress")
+        number(lr, "lr", low=0.0, low_open=True)
+        positive_int(epochs, "epochs"), positive_int(batch_size, "batch_size")
         check_options(task, hidden, activation, loss, class_weight, validation)
         task, reason, labels = steps.target_column(frame, target, task, source)
         check_for_task(task, loss, class_weight, reason)

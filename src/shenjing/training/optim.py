@@ -22,7 +22,7 @@ import numpy as np
 
 from ..base.backend import UsesNamespace, namespace
 from ..base.checks import number
-from ..base.errors import ConfigError
+from ..base.errors import ConfigError, DTypeError
 from ..base.registry import Registry
 from ..nn.layer import Parameter
 
@@ -41,6 +41,8 @@ class Optimizer(UsesNamespace):
 
     def step(self, model: Any) -> None:
         """Apply one update to every parameter of ``model`` (a network or a layer)."""
+        if not callable(getattr(model, "parameters", None)):
+            raise DTypeError(f"model must be a network or a layer, got {type(model).__name__}")
         self.apply(self.prepare(model.parameters()))
 
     def prepare(self, params: list[Parameter]) -> list[tuple[Parameter, dict[str, Any]]]:
