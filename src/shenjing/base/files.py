@@ -9,6 +9,7 @@ blocking for ever or filling memory.
 from __future__ import annotations
 
 import contextlib
+import errno
 import glob
 import os
 import stat
@@ -141,7 +142,9 @@ def check_regular(
             if stat.S_ISFIFO(info.st_mode)
             else "a device or socket"
         )
-        raise error(f"{name}: is {kind}, not a regular file; give the path of a {what}")
+        # The OSError an ordinary open() would have given, as the cause.
+        cause = OSError(errno.EISDIR if stat.S_ISDIR(info.st_mode) else errno.EINVAL, kind, name)
+        raise error(f"{name}: is {kind}, not a regular file; give the path of a {what}") from cause
     if info.st_size > max_bytes:
         raise error(
             f"{name}: the {what} has {info.st_size} bytes, more than the {max_bytes} "

@@ -47,6 +47,12 @@ _END64 = b"PK\x06\x06"
 # A JSON string, unrolled (no alternation per character) so that 16 MiB scans fast.
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKET = re.compile(rb"[^\[\]{}]+")
+_NPY_DICT = re.compile(r"\{([^{}]*)\}[ ]*\n?")
+_NPY_ITEM = re.compile(r"'(descr|fortran_order|shape)'\s*:\s*('[^']{1,20}'|True|False|\([^()]*\))")
+# (), (7,), (2, 8) or (2, 8,): integers of at most 19 digits (below 2**63).
+_NPY_SHAPE = re.compile(
+    r"\(\s*\)|\(\s*\d{1,19}\s*,\s*\)|\(\s*\d{1,19}(?:\s*,\s*\d{1,19})+\s*,?\s*\)"
+)
 
 
 def check_archive(f: BinaryIO, size: int) -> None:
@@ -131,6 +137,43 @@ def parse_json(raw: bytes, where: str) -> Any:
         )
     except (ValueError, RecursionError) as exc:
         raise ModelFileError(f"{where} is not valid UTF-8 JSON: {str(exc)[:200]}") from exc
+
+
+def npy_header(data: bytes) -> tuple[tuple[int, int], tuple[tuple[int, ...], bool, str], int]:
+    """Parse a ``.npy`` member's header: (version, (shape, fortran_order, descr), offset).
+
+    NumPy reads this header with ``ast.literal_eval``, which compiles the text (an
+    audit ``compile`` event; safe, but code machinery run on a file's bytes). This
+    reads the one dictionary form the format allows with regular expressions only:
+    the keys ``descr``, ``fortran_order`` and ``shape`` in any order, a quoted
+    ``descr``, ``True``/``False`` and a tuple of integers of at most 19 digits.
+
+    Raises:
+        ValueError: not a ``.npy`` header of that form (the caller reports it).
+    """
+    if len(data) < 10 or data[:6] != b"\x93NUMPY":
+        raise ValueError("not a .npy member: the magic bytes are missing")
+    version = (data[6], data[7])
+    if version != (1, 0):
+        return version, ((), False, ""), 0
+    (length,) = struct.unpack("<H", data[8:10])
+    if 10 + length > len(data):
+        raise ValueError("the .npy header runs past the member")
+    try:
+        header = data[10 : 10 + length].decode("ascii")
+    except UnicodeDecodeError:
+        raise ValueError("the .npy header is not ASCII") from None
+    body = _NPY_DICT.fullmatch(header)
+    if body is None:
+        raise ValueError(f"the .npy header is not a dictionary: {header[:60]!r}")
+    items = dict(_NPY_ITEM.findall(body[1]))
+    if set(items) != {"descr", "fortran_order", "shape"} or _NPY_ITEM.sub("", body[1]).strip(", "):
+        raise ValueError(f"the .npy header has other keys or values: {header[:80]!r}")
+    shape_text = items["shape"]
+    if not _NPY_SHAPE.fullmatch(shape_text):
+        raise ValueError(f"the .npy shape is not a tuple of integers: {shape_text[:60]!r}")
+    shape = tuple(int(d) for d in re.findall(r"\d+", shape_text))
+    return version, (shape, items["fortran_order"] == "True", items["descr"][1:-1]), 10 + length
 
 
 def product_at_most(values: Iterable[int], limit: int) -> bool:

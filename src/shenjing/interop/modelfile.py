@@ -378,39 +378,21 @@ def _read_array(
         )
     nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     data = _read_member(zf, name, nbytes, nbytes + _NPY_HEADER_MAX, file_size)
-    f = _Reader(data)
-    version = np.lib.format.read_magic(f)
+    version, header, offset = bounded.npy_header(data)
     if version != (1, 0):
         raise ModelFileError(f"member {name} is .npy version {version}, expected (1, 0)")
-    # Compare the header with shenjing.json before read_array allocates what it claims.
-    header = np.lib.format.read_array_header_1_0(f)
-    if header != (shape, False, dtype):
+    # Compare the header with shenjing.json before anything is made of the data.
+    expected = (shape, False, dtype.str)
+    if header != expected:
         raise ModelFileError(
-            f"member {name} holds (shape, fortran_order, dtype) {header}, "
-            f"expected {(shape, False, dtype)}"
+            f"member {name} holds (shape, fortran_order, dtype) {shown(header, 120)}, "
+            f"expected {expected}"
         )
-    if len(data) - f.tell() != nbytes:
-        raise ModelFileError(f"member {name} has {len(data) - f.tell()} data bytes, not {nbytes}")
+    if len(data) - offset != nbytes:
+        raise ModelFileError(f"member {name} has {len(data) - offset} data bytes, not {nbytes}")
     # A view of the member's bytes, not a copy: the layer copies it into its own arrays.
-    value = np.frombuffer(data, dtype=dtype, count=nbytes // dtype.itemsize, offset=f.tell())
+    value = np.frombuffer(data, dtype=dtype, count=nbytes // dtype.itemsize, offset=offset)
     return value.reshape(shape)
-
-
-class _Reader:
-    """The little of a binary file that NumPy's header reader needs, over bytes, no copy."""
-
-    def __init__(self, data: bytes) -> None:
-        self._view = memoryview(data)
-        self._at = 0
-
-    def read(self, n: int = -1) -> bytes:
-        end = len(self._view) if n < 0 else min(self._at + n, len(self._view))
-        chunk = self._view[self._at : end].tobytes()
-        self._at = end
-        return chunk
-
-    def tell(self) -> int:
-        return self._at
 
 
 def _check_fields(obj: Any, where: str, **kinds: type) -> None:
