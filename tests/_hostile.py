@@ -166,6 +166,10 @@ def model_corpus(folder: str, n: int, seed: int = 0) -> Iterator[tuple[str, Call
     rng = random.Random(seed)
     sources = [_plain_model_file(folder), _tabular_model_file(folder)]
     parsed = [_members(p) for p in sources]
+    contents = []
+    for source in sources:
+        with open(source, "rb") as f:
+            contents.append(f.read())
     out = os.path.join(folder, "hostile.shj")
 
     def writer(data: bytes) -> Callable[[], str]:
@@ -188,7 +192,7 @@ def model_corpus(folder: str, n: int, seed: int = 0) -> Iterator[tuple[str, Call
     for i in range(n):
         family = families[i % len(families)]
         which = rng.randrange(len(sources))
-        data = open(sources[which], "rb").read()
+        data = contents[which]
         doc, members = parsed[which]
         names = list(members)
         if family == "truncation":
