@@ -31,8 +31,13 @@ def run(args: argparse.Namespace) -> int:
         f"{document['shenjing_version']}"
     )
     meta = net.metadata
-    if meta.get("format") != "shenjing-tabular":
-        print("kind: a network (saved with sj.save; no preprocessing)")
+    if meta.get("format") != "shenjing-tabular" or io_mod.nonfinite_parameters(net):
+        tabular = meta.get("format") == "shenjing-tabular"
+        print(
+            "kind: a model trained from a table, which cannot predict (see the warning)"
+            if tabular
+            else "kind: a network (saved with sj.save; no preprocessing)"
+        )
         print(net.summary())
         _warn_nonfinite(net)
         if meta:
