@@ -32,10 +32,14 @@ from .network.fit import fit
 from .network.sequential import Sequential
 from .nn import activations, initializers
 from .nn.activations import ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
+from .nn.batchnorm import BatchNorm
+from .nn.dropout import Dropout
 from .nn.layer import Layer, Parameter
+from .nn.layernorm import LayerNorm
 from .nn.linear import Linear
 from .nn.maxout import Maxout
 from .nn.neuron import Neuron
+from .nn.softmax import Softmax
 from .training import callbacks, losses, metrics, optim
 from .training.callbacks import Callback, EarlyStopping, History, TrainState
 from .training.losses import (
@@ -117,6 +121,7 @@ __all__ = [
     "SGD",
     "AdaGrad",
     "Adam",
+    "BatchNorm",
     "BinaryCrossEntropy",
     "Callback",
     "CompareResult",
@@ -125,6 +130,7 @@ __all__ = [
     "DataError",
     "DiagnosticReport",
     "DivergenceError",
+    "Dropout",
     "EarlyStopping",
     "Finding",
     "GradCheckResult",
@@ -132,6 +138,7 @@ __all__ = [
     "Huber",
     "Identity",
     "Layer",
+    "LayerNorm",
     "LayerReport",
     "LeakyReLU",
     "Linear",
@@ -151,6 +158,7 @@ __all__ = [
     "ShapeError",
     "ShenjingError",
     "Sigmoid",
+    "Softmax",
     "SoftmaxCrossEntropy",
     "Softplus",
     "StateError",

@@ -60,6 +60,7 @@ import numpy as np
 from ..base.backend import to_float
 from ..base.checks import check_rows, positive_int
 from ..base.errors import ConfigError
+from ..nn.modes import runs_in_mode
 from ..training import losses as losses_mod
 from ..training.evaluation import PREDICT_BATCH
 from .network import require_network
@@ -86,6 +87,7 @@ __all__ = [
 ]
 
 
+@runs_in_mode(training=False)  # what predict computes; the caller's mode is restored
 def diagnose(
     net: Any,
     x: Any,
@@ -96,6 +98,9 @@ def diagnose(
     saturation_threshold: float = SATURATION_THRESHOLD,
 ) -> DiagnosticReport:
     """Measure every layer of ``net`` on the data ``x`` (and its gradients, given ``y``).
+
+    The network runs in evaluation mode, as ``predict`` does: dropout is off and
+    batch normalisation uses its running statistics (the layers' modes are restored).
 
     Args:
         net: the network (a :class:`~shenjing.Sequential`).

@@ -8,7 +8,10 @@ file that is missing, truncated, corrupted, too new or hostile raises
 
 The format, version 1, is defined in ``docs/file-format.md``: a ZIP archive of *stored*
 members, ``shenjing.json`` (the architecture as JSON) then one ``params/<i>.<name>.npy``
-per parameter (NumPy's ``.npy`` format 1.0, little-endian, C order).
+per parameter (NumPy's ``.npy`` format 1.0, little-endian, C order). Version 2 adds
+what layers keep besides their parameters: ``state/<i>.<name>.npy`` for each persistent
+array (``BatchNorm``'s running statistics) and a layer's ``rng_state`` (``Dropout``'s)
+in ``shenjing.json``. A network without either is still written as version 1.
 """
 
 from __future__ import annotations
@@ -29,8 +32,12 @@ from ..nn.layer import Layer
 from ..nn.registry import LAYER_TYPES
 
 FORMAT = "shenjing-model"
-VERSION = 1
-SUPPORTED_VERSIONS = (1,)
+VERSION = 2
+SUPPORTED_VERSIONS = (1, 2)
+#: Layer keys version 2 adds, both optional: persistent arrays and the random state.
+_STATE_KEYS = {"state": dict, "rng_state": dict}
+#: A config may ask for this many values (512 KiB in float64) whatever the file stores.
+_FREE_VALUES = 2**16
 
 # LAYER_TYPES, the only classes a model file can name, is the read-only view of the
 # layer registry (shenjing.nn.registry, @register_layer) by exact class name: a file
@@ -86,6 +93,8 @@ def save(
         for i, layer in enumerate(net.layers)
         for name, value in layer.params.items()
     }
+    for i, layer in enumerate(net.layers):
+        arrays.update((_member(i, k, "state"), v) for k, v in layer.persistent_state().items())
     atomic_write(path, lambda f: _write_zip(f, text, arrays), error=ModelFileError)
 
 
@@ -151,12 +160,14 @@ def _document(net: Sequential, metadata: Any) -> bytes:
                 name: {"shape": list(value.shape), "dtype": value.dtype.name}
                 for name, value in layer.params.items()
             },
+            **_layer_state(layer),
         }
         for layer in net.layers
     ]
+    stateful = any(key in spec for spec in layers for key in _STATE_KEYS)
     document = {
         "format": FORMAT,
-        "version": VERSION,
+        "version": VERSION if stateful else 1,  # readable by shenjing 0.1 when it can be
         "shenjing_version": __version__,
         "dtype": net.compute_dtype.name,
         "layers": layers,
@@ -165,8 +176,20 @@ def _document(net: Sequential, metadata: Any) -> bytes:
     return json.dumps(document, allow_nan=False).encode("utf-8")
 
 
-def _member(index: int, name: str) -> str:
-    return f"params/{index}.{name}.npy"
+def _layer_state(layer: Layer) -> dict[str, Any]:
+    """A layer's version-2 keys: its persistent arrays' specs and its random state, if any."""
+    found: dict[str, Any] = {}
+    if state := layer.persistent_state():
+        found["state"] = {
+            k: {"shape": list(v.shape), "dtype": v.dtype.name} for k, v in state.items()
+        }
+    if layer.rng_state is not None:  # JSON by the layer protocol (nn/layer.py)
+        found["rng_state"] = layer.rng_state
+    return found
+
+
+def _member(index: int, name: str, folder: str = "params") -> str:
+    return f"{folder}/{index}.{name}.npy"
 
 
 def _zip_info(name: str) -> zipfile.ZipInfo:
@@ -197,6 +220,8 @@ def _read(zf: zipfile.ZipFile, file_size: int) -> Sequential:
     expected = {_JSON_MEMBER} | {
         _member(i, name) for i, spec in enumerate(doc["layers"]) for name in spec["params"]
     }
+    for i, spec in enumerate(doc["layers"]):
+        expected |= {_member(i, name, "state") for name in spec.get("state", {})}
     if set(names) != expected:
         extra, missing = sorted(set(names) - expected), sorted(expected - set(names))
         raise ModelFileError(f"unexpected members {extra[:5]}, missing members {missing[:5]}")
@@ -258,9 +283,12 @@ def _read_document(raw: bytes) -> dict[str, Any]:
     if not doc["layers"]:
         raise ModelFileError('"layers" is empty; a network has at least one layer')
     for i, spec in enumerate(doc["layers"]):
-        _check_fields(spec, f"layers[{i}]", type=str, config=dict, params=dict)
-        for name, param in spec["params"].items():
-            where = f"layers[{i}].params.{name}"
+        added = {k: v for k, v in _STATE_KEYS.items() if k in spec and version >= 2}
+        _check_fields(spec, f"layers[{i}]", type=str, config=dict, params=dict, **added)
+        arrays = [("params", n, p) for n, p in spec["params"].items()]
+        arrays += [("state", n, p) for n, p in spec.get("state", {}).items()]
+        for folder, name, param in arrays:
+            where = f"layers[{i}].{folder}.{name}"
             _check_fields(param, where, shape=list, dtype=str)
             shape = param["shape"]
             if not all(type(n) is int and n >= 0 for n in shape):
@@ -284,9 +312,13 @@ def _read_layer(
     # Linear and Maxout allocate in × out (× pieces) values from their config before
     # their shapes can be compared with the file's. Bounding the product of the config's
     # integers by the values the file really holds stops a few bytes of JSON from
-    # asking for gigabytes.
+    # asking for gigabytes. A layer may have no stored values at all (LayerNorm without
+    # affine parameters, of `features` inputs): up to _FREE_VALUES are allowed regardless.
     n_values = sum(a.size for a in arrays.values())
-    if math.prod(v for v in spec["config"].values() if type(v) is int) > max(n_values, 1):
+    n_values += sum(math.prod(s["shape"]) for s in spec.get("state", {}).values())
+    if math.prod(v for v in spec["config"].values() if type(v) is int) > max(
+        n_values, _FREE_VALUES
+    ):
         raise ModelFileError(f"layers[{i}].config asks for more than the {n_values} values stored")
     try:
         layer = cls(**spec["config"])
@@ -305,7 +337,31 @@ def _read_layer(
                 f"the file holds {value.dtype.name} {value.shape}"
             )
         param[...] = value
+    _read_layer_state(zf, i, spec, layer, dtype, file_size)
     return layer
+
+
+def _read_layer_state(
+    zf: zipfile.ZipFile, i: int, spec: dict[str, Any], layer: Layer, dtype: np.dtype, size: int
+) -> None:
+    """Give ``layer`` the persistent arrays and random state the file holds for it (v2)."""
+    specs = spec.get("state", {})
+    expected = layer.persistent_state()
+    if set(specs) != set(expected):
+        raise ModelFileError(
+            f"layers[{i}]: {layer!r} keeps the arrays {sorted(expected)}, the file {sorted(specs)}"
+        )
+    arrays = {
+        name: _read_array(zf, _member(i, name, "state"), tuple(s["shape"]), dtype, size)
+        for name, s in specs.items()
+    }
+    try:
+        if arrays:
+            layer.load_persistent_state(arrays)
+        if "rng_state" in spec:
+            layer.rng_state = spec["rng_state"]
+    except ShenjingError as exc:
+        raise ModelFileError(f"layers[{i}]: {exc}") from exc
 
 
 def _read_array(

@@ -11,12 +11,14 @@ from typing import Any
 
 from ..diagnosis.monitor import as_monitor
 from ..nn.initializers import Seed
+from ..nn.modes import runs_in_mode
 from ..training import losses as losses_mod
 from ..training import optim as optim_mod
 from ..training.callbacks import History
 from ..training.loop import train
 
 
+@runs_in_mode(training=True)  # the caller's mode is restored when fit returns or raises
 def fit(
     net: Any,
     x: Any,
@@ -62,6 +64,10 @@ def fit(
             ``True`` (every 50 steps), a number of steps, or a
             :class:`~shenjing.Monitor`. Off (``False``) by default; see
             :mod:`shenjing.diagnosis.monitor` for what is recorded and what it costs.
+
+    Training runs in training mode (dropout on, batch statistics) and each epoch's
+    validation in evaluation mode; every layer's mode is put back as the caller had it
+    when ``fit`` returns or raises.
 
     Returns:
         A :class:`~shenjing.callbacks.History`.
