@@ -226,7 +226,10 @@ def test_mlp_places_norm_and_dropout():
     assert [layer.W.tobytes() for layer in linears] == [  # the weights of the plain net
         layer.W.tobytes() for layer in plain if isinstance(layer, sj.Linear)
     ]
-    assert type(sj.mlp(3, 8, 2, norm="batch", seed=0)[1]) is sj.BatchNorm
+    batch = sj.mlp(3, 8, 2, norm="batch", seed=0)
+    assert type(batch[1]) is sj.BatchNorm
+    assert not batch[0].bias and batch[-1].bias  # the batch mean cancels a bias before it
+    assert net[0].bias  # LayerNorm does not
     for bad in ({"norm": "group"}, {"dropout": 1.0}, {"activation": "maxout", "norm": "batch"}):
         with pytest.raises(sj.ConfigError):
             sj.mlp(3, 8, 2, seed=0, **bad)

@@ -12,6 +12,9 @@
   are positive on fewer than :data:`NEARLY_DEAD` of the inputs. LeakyReLU's analogue is a
   unit whose input is never positive (only the small slope carries its gradient);
   Maxout's is a piece that never wins (it never receives a gradient);
+* ``Dropout``, ``BatchNorm``, ``LayerNorm`` and ``Softmax`` get statistics only: "dead"
+  and "saturated" do not apply (an output at 0 is a batch or row mean, not a unit that
+  stopped firing; in evaluation mode Dropout repeats the layer before it);
 * **gradient flow** (given ``y`` and a loss): the root-mean-square of dL/d(output) reaching
   each layer, per sample, and the norm of each parameter's gradient over the dataset.
   The ratio between the first and the last parametrised layer shows vanishing (≪ 1) or

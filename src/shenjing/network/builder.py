@@ -49,7 +49,9 @@ def mlp(
     With ``norm``, each hidden ``Linear`` is followed by a :class:`~shenjing.BatchNorm`
     or :class:`~shenjing.LayerNorm` before its activation (as Ioffe and Szegedy place
     it); with ``dropout``, each hidden activation by a :class:`~shenjing.Dropout`:
-    ``[Linear → norm → activation → Dropout] × len(hidden) → Linear``.
+    ``[Linear → norm → activation → Dropout] × len(hidden) → Linear``. A hidden
+    ``Linear`` before a BatchNorm has no bias: the batch mean cancels it, and β
+    takes its place.
 
     With ``activation="maxout"`` each ``Linear → activation`` pair is one
     :class:`~shenjing.Maxout` layer of ``pieces`` pieces (its own non-linearity). The
@@ -125,7 +127,10 @@ def mlp(
         if maxout:
             layers.append(Maxout(width_in, width, pieces=int(pieces), seed=rng, **options))
         else:
-            layers.append(Linear(width_in, width, seed=rng, **options))
+            # BatchNorm subtracts the batch mean, so a bias before it does nothing (its
+            # gradient is exactly 0 while training); β takes its place.
+            own = {**options, "bias": False} if norm == "batch" else options
+            layers.append(Linear(width_in, width, seed=rng, **own))
             if norm is not None:
                 layers.append(_NORMS[norm](width, dtype=dtype))
             layers.append(_activation(activation))
