@@ -120,7 +120,9 @@ def test_layers_without_randomness_have_no_rng_state():
 
 
 def test_save_and_load_keep_the_random_state(tmp_path):
-    net = sj.Sequential(sj.Linear(3, 4, seed=0), sj.Dropout(0.5, seed=None), sj.Linear(4, 1, seed=1))
+    net = sj.Sequential(
+        sj.Linear(3, 4, seed=0), sj.Dropout(0.5, seed=None), sj.Linear(4, 1, seed=1)
+    )
     net[1].forward(np.ones((2, 4)))  # advance it past its seed
     sj.save(net, tmp_path / "d.shj")
     loaded = sj.load(tmp_path / "d.shj")

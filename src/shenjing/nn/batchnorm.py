@@ -17,7 +17,8 @@ from .registry import register_layer
 class BatchNorm(Layer):
     """Normalise every feature to zero mean and unit variance, then scale and shift.
 
-    Training mode (statistics of the batch, over its N rows):
+    Training mode (statistics of the batch, over its N rows)::
+
         Forward:  μ[j] = mean_n x[n, j],   σ²[j] = mean_n (x[n, j] - μ[j])²
                   x̂ = (x - μ) / √(σ² + eps),   y = γ · x̂ + β
         Backward: dγ = Σ_n dout · x̂,   dβ = Σ_n dout,   dx̂ = dout · γ
@@ -25,7 +26,9 @@ class BatchNorm(Layer):
         and after the forward pass, with m = ``momentum``:
                   running_mean ← (1 - m) · running_mean + m · μ
                   running_var  ← (1 - m) · running_var  + m · σ² · N / (N - 1)
-    Evaluation mode (the running statistics, a fixed affine map):
+
+    Evaluation mode (the running statistics, a fixed affine map)::
+
         Forward:  x̂ = (x - running_mean) / √(running_var + eps),   y = γ · x̂ + β
         Backward: dγ = Σ_n dout · x̂,   dβ = Σ_n dout,   dx = dout · γ / √(running_var + eps)
 

@@ -18,11 +18,14 @@ from .registry import register_layer
 class Dropout(Layer):
     """Zero each input with probability ``p`` while training; scale the rest by 1/(1-p).
 
-    Training mode:
+    Training mode::
+
         Forward:  m[n, j] = 1 with probability 1 - p, else 0   (drawn anew every pass)
                   y = x · m / (1 - p)
         Backward: dx = dout · m / (1 - p)
-    Evaluation mode:
+
+    Evaluation mode::
+
         Forward:  y = x                   Backward: dx = dout
 
     Scaling the kept units while training ("inverted" dropout) keeps E[y] = x, so

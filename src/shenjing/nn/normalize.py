@@ -1,12 +1,12 @@
-"""Standardisation along one axis, shared by BatchNorm (over rows) and LayerNorm (over features).
+"""Standardisation along one axis, shared by BatchNorm (over rows) and LayerNorm (over features)::
 
-Forward:  μ = mean(x),  σ² = mean((x - μ)²)            (the biased variance)
-          x̂ = (x - μ) / √(σ² + eps)
-Backward: dx = (dx̂ - mean(dx̂) - x̂ · mean(dx̂ · x̂)) / √(σ² + eps)
+    Forward:  μ = mean(x),  σ² = mean((x - μ)²)            (the biased variance)
+              x̂ = (x - μ) / √(σ² + eps)
+    Backward: dx = (dx̂ - mean(dx̂) - x̂ · mean(dx̂ · x̂)) / √(σ² + eps)
 
 (means along the axis; the backward is the derivative of x̂ through μ and σ² both.)
 
-Written as printed, (x - μ)² overflows for |x| above √(largest float) (1.3e154 in
+Written as printed, (x - μ)² overflows for ``|x|`` above √(largest float) (1.3e154 in
 float64, 1.8e19 in float32) and the sum behind μ for values near the largest float.
 :func:`standardize` therefore divides each slice by its largest magnitude s first: with
 u = x / s every value lies in [-1, 1], μ = s·mean(u), σ = s·√mean((u - mean u)²), and
