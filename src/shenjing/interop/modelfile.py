@@ -30,6 +30,7 @@ from ..base.files import atomic_write
 from ..network.sequential import Sequential
 from ..nn.layer import Layer
 from ..nn.registry import LAYER_TYPES
+from .modelstate import give_layer_state, layer_state_keys
 
 FORMAT = "shenjing-model"
 VERSION = 2
@@ -160,7 +161,7 @@ def _document(net: Sequential, metadata: Any) -> bytes:
                 name: {"shape": list(value.shape), "dtype": value.dtype.name}
                 for name, value in layer.params.items()
             },
-            **_layer_state(layer),
+            **layer_state_keys(layer),
         }
         for layer in net.layers
     ]
@@ -174,18 +175,6 @@ def _document(net: Sequential, metadata: Any) -> bytes:
         "metadata": metadata,
     }
     return json.dumps(document, allow_nan=False).encode("utf-8")
-
-
-def _layer_state(layer: Layer) -> dict[str, Any]:
-    """A layer's version-2 keys: its persistent arrays' specs and its random state, if any."""
-    found: dict[str, Any] = {}
-    if state := layer.persistent_state():
-        found["state"] = {
-            k: {"shape": list(v.shape), "dtype": v.dtype.name} for k, v in state.items()
-        }
-    if layer.rng_state is not None:  # JSON by the layer protocol (nn/layer.py)
-        found["rng_state"] = layer.rng_state
-    return found
 
 
 def _member(index: int, name: str, folder: str = "params") -> str:
@@ -337,31 +326,13 @@ def _read_layer(
                 f"the file holds {value.dtype.name} {value.shape}"
             )
         param[...] = value
-    _read_layer_state(zf, i, spec, layer, dtype, file_size)
-    return layer
-
-
-def _read_layer_state(
-    zf: zipfile.ZipFile, i: int, spec: dict[str, Any], layer: Layer, dtype: np.dtype, size: int
-) -> None:
-    """Give ``layer`` the persistent arrays and random state the file holds for it (v2)."""
     specs = spec.get("state", {})
-    expected = layer.persistent_state()
-    if set(specs) != set(expected):
-        raise ModelFileError(
-            f"layers[{i}]: {layer!r} keeps the arrays {sorted(expected)}, the file {sorted(specs)}"
-        )
     arrays = {
-        name: _read_array(zf, _member(i, name, "state"), tuple(s["shape"]), dtype, size)
+        name: _read_array(zf, _member(i, name, "state"), tuple(s["shape"]), dtype, file_size)
         for name, s in specs.items()
     }
-    try:
-        if arrays:
-            layer.load_persistent_state(arrays)
-        if "rng_state" in spec:
-            layer.rng_state = spec["rng_state"]
-    except ShenjingError as exc:
-        raise ModelFileError(f"layers[{i}]: {exc}") from exc
+    give_layer_state(layer, i, arrays, spec.get("rng_state"))
+    return layer
 
 
 def _read_array(
