@@ -36,8 +36,9 @@ MAX_JSON_VALUES = 1_000_000
 MAX_JSON_DEPTH = 64
 #: Characters of one JSON string (a name, a category, a metadata value).
 MAX_JSON_STRING = 2**20
-#: Magnitude of a JSON integer: what an int64 holds.
-MAX_JSON_INT = 2**63 - 1
+#: Magnitude of a JSON integer: 2**128, what a random generator's state (PCG64, as
+#: Dropout saves it) needs; far below what would make arithmetic on it slow.
+MAX_JSON_INT = 2**128
 #: Dimensions of a parameter's shape.
 MAX_NDIM = 32
 
@@ -197,7 +198,7 @@ def product_at_most(values: Iterable[int], limit: int) -> bool:
 def _bounded_int(text: str) -> int:
     # Digits are counted before int() converts them: int() of a 4,000-digit string is
     # quadratic, and Python refuses longer ones with its own error.
-    if len(text.lstrip("-")) > 19:
+    if len(text.lstrip("-")) > 39:
         raise ValueError(f"the integer {text[:30]}… is larger than {MAX_JSON_INT}")
     value = int(text)
     if abs(value) > MAX_JSON_INT:
