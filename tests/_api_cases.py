@@ -455,6 +455,7 @@ def cases() -> list[Case]:
             {"y": "array", "pred": "array"},
         ),
     ]
+    layers += _cases_of_later_features()
     for loss in ("MeanSquaredError", "SumSquaredError", "BinaryCrossEntropy", "Huber"):
         layers.append(
             Case(
@@ -490,6 +491,100 @@ def cases() -> list[Case]:
         )
     )
     return layers
+
+
+def _cases_of_later_features() -> list[Case]:
+    """Normalisation, dropout, schedules, AdamW, lr_find and fit's newer options."""
+    found = []
+    if hasattr(sj, "AdamW"):
+        found.append(
+            Case(
+                "AdamW",
+                sj.AdamW,
+                {"lr": 0.1},
+                {"lr": "real", "weight_decay": "real", "eps": "real", "betas": "array"},
+            )
+        )
+    if hasattr(sj, "Dropout"):
+        found.append(Case("Dropout", sj.Dropout, {"p": 0.5}, {"p": "real", "seed": "seed"}))
+    for norm in ("BatchNorm", "LayerNorm"):
+        if hasattr(sj, norm):
+            kinds = {"features": "int", "eps": "real", "affine": "bool", "dtype": "dtype"}
+            if norm == "BatchNorm":
+                kinds["momentum"] = "real"
+            found.append(Case(norm, getattr(sj, norm), {"features": 2}, kinds))
+    schedules = {
+        "CosineDecay": {"warmup_steps": "int?", "min_lr": "real"},
+        "ExponentialDecay": {"gamma": "real"},
+        "OneCycle": {
+            "max_lr": "real?",
+            "pct_start": "real",
+            "div_factor": "real",
+            "final_div_factor": "real",
+        },
+        "ReduceOnPlateau": {
+            "monitor": "text",
+            "factor": "real",
+            "patience": "int",
+            "min_delta": "real",
+            "mode": "name",
+            "min_lr": "real",
+            "cooldown": "int?",
+        },
+        "StepDecay": {"every": "int", "gamma": "real"},
+    }
+    for name, kinds in schedules.items():
+        if hasattr(sj, name):
+            found.append(Case(name, getattr(sj, name), {}, kinds))
+    if hasattr(sj, "lr_find"):
+        found.append(
+            Case(
+                "lr_find",
+                lambda **kw: sj.lr_find(_net(), **kw),
+                {"x": _X, "y": _Y, "loss": "softmax_cross_entropy", "steps": 5, "seed": 0},
+                {
+                    "x": "array",
+                    "y": "array",
+                    "loss": "name",
+                    "optimizer": "name?",
+                    "min_lr": "real",
+                    "max_lr": "real",
+                    "steps": "int",
+                    "batch_size": "int?",
+                    "seed": "seed",
+                    "smoothing": "real",
+                    "stop_factor": "real",
+                },
+            )
+        )
+    import inspect
+
+    newer = {
+        "clip_norm": "real?",
+        "clip_value": "real?",
+        "divergence": "real?",
+        "checkpoint_every": "int?",
+        "schedule": "name?",
+    }
+    accepted = inspect.signature(sj.fit).parameters
+    kinds = {k: v for k, v in newer.items() if k in accepted}
+    if kinds:
+        found.append(
+            Case(
+                "fit (newer options)",
+                lambda **kw: sj.fit(_net(), **kw),
+                {
+                    "x": _X,
+                    "y": _Y,
+                    "loss": "softmax_cross_entropy",
+                    "epochs": 1,
+                    "batch_size": 2,
+                    "seed": 0,
+                },
+                kinds,
+            )
+        )
+    return found
 
 
 # -- the probe ------------------------------------------------------------------------
