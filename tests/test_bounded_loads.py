@@ -42,7 +42,9 @@ def document(members):
 def test_huge_config_integers_are_refused_by_the_json_reader(tmp_path, members):
     doc = document(members)
     text = json.dumps(doc).replace('"out_features": 3', '"out_features": ' + "9" * 4000)
-    with pytest.raises(sj.ModelFileError, match="larger than 340282366920938463463374607431768211456") as info:
+    with pytest.raises(
+        sj.ModelFileError, match="larger than 340282366920938463463374607431768211456"
+    ) as info:
         sj.load(write(tmp_path / "m.shj", members, text))
     assert len(str(info.value)) < 500
 
@@ -135,7 +137,7 @@ def test_a_table_of_too_many_columns_is_refused_at_its_header(tmp_path):
 
 
 def test_a_categorical_column_of_too_many_values_is_refused_by_name(tmp_path):
-    from shenjing.data.preprocess import MAX_CATEGORIES
+    from shenjing.data.csvdata import MAX_CATEGORIES
 
     frame = pd.DataFrame(
         {"id": [f"u{i}" for i in range(MAX_CATEGORIES + 1)], "x": ["1"] * (MAX_CATEGORIES + 1)}

@@ -124,6 +124,24 @@ def check_finite(arr: np.ndarray, name: str) -> None:
     )
 
 
+def finite_rows(out: np.ndarray) -> np.ndarray:
+    """``out`` (N, ...) unless a row holds NaN or inf: then a DataError naming the first.
+
+    Predictions go through this: NaN (or a class picked from NaN scores) is never
+    returned; it comes from weights that are not finite or an input far outside the
+    training range.
+    """
+    finite = np.isfinite(out).reshape(len(out), -1).all(axis=1)
+    if not finite.all():
+        row, others = int(np.argmin(finite)), int((~finite).sum()) - 1
+        raise DataError(
+            f"the network's output for row {row} (counted from 0) and {others} other(s) is "
+            "NaN or inf: an input far outside the training range, or weights that are not "
+            "finite"
+        )
+    return out
+
+
 def check_rows(n_x: int, y: Any, x_name: str = "x", y_name: str = "y") -> None:
     """Raise :class:`ShapeError` unless ``y`` has ``n_x`` rows (checked before its shape)."""
     shape = np.shape(y)

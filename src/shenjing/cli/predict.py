@@ -81,13 +81,13 @@ def prediction_table(model, frame, source: str = "data"):
     """
     import pandas as pd
 
-    from ..tabular.model import finite_output
+    from ..base.checks import finite_rows
 
     x = model.transform(frame, source)
     if model.task != "classify":
         return pd.DataFrame({safe_cell(model.target): model.predict_encoded(x)})
     # One pass of the network: the class is the most probable one.
-    proba = finite_output(model.net.predict_proba(x).astype("float64"))
+    proba = finite_rows(model.net.predict_proba(x).astype("float64"))
     labels = [safe_cell(c) for c in model.classes]
     probability = [safe_cell(f"p_{c}") for c in model.classes]
     target = safe_cell(model.target)

@@ -38,6 +38,10 @@ MAX_LINE_BYTES = 2**20
 MAX_FIELD_CHARS = 2**17
 #: Columns of a table.
 MAX_COLUMNS = 10_000
+#: Categories of one categorical column: each is one network input (a 0/1 column of
+#: the (N, F) matrix), so an id column of 40,000 values would be a matrix of 40,000
+#: columns. More is refused, naming the column.
+MAX_CATEGORIES = 1000
 
 
 def require_pandas() -> Any:
@@ -115,6 +119,17 @@ def _path(path: Any) -> str:
         return os.fspath(path)
     except TypeError:
         raise DTypeError(f"path must be a str or os.PathLike, got {path!r:.60}") from None
+
+
+def check_categories(cells: Any, name: str, source: str) -> None:
+    """Refuse a categorical column of more than :data:`MAX_CATEGORIES` distinct values."""
+    count = cells.nunique(dropna=True)
+    if count > MAX_CATEGORIES:
+        raise DataError(
+            f"{source}: column {name!r} has {count} distinct values, more than the "
+            f"{MAX_CATEGORIES} a categorical column may have (one network input each); "
+            "drop it if it is an id, or give it in --numeric if it holds numbers"
+        )
 
 
 def nearest(name: str, choices: list[str]) -> str:

@@ -25,13 +25,9 @@ import numpy as np
 
 from ..base.checks import names as name_list
 from ..base.errors import ConfigError, DataError, DTypeError, ModelFileError
-from .csvdata import column_list, nearest, place, require_pandas
+from .csvdata import check_categories, column_list, nearest, place, require_pandas
 
 MISSING = ("error", "mean", "most_frequent")
-#: Categories of one categorical column: each is one network input (a 0/1 column of
-#: the (N, F) matrix), so an id column of 40,000 values would be a matrix of 40,000
-#: columns. More is refused, naming the column.
-MAX_CATEGORIES = 1000
 
 
 class Preprocessor:
@@ -122,7 +118,7 @@ class Preprocessor:
                 column = _fit_numeric(name, values[rows], self.missing)
                 distinct = np.unique(values[~np.isnan(values)])
             else:
-                _check_categories(cells, name, source)
+                check_categories(cells, name, source)
                 column = _fit_categorical(name, cells, cells.iloc[rows], self.missing)
                 distinct = column["categories"]
             if len(distinct) == 1:
@@ -301,16 +297,6 @@ def _fit_numeric(name: str, values: np.ndarray, missing: str) -> dict[str, Any]:
         uniques, counts = np.unique(seen, return_counts=True)
         fill = float(uniques[np.argmax(counts)])  # ties: the smallest value
     return {"name": name, "kind": "numeric", "mean": mean, "std": std, "fill": fill}
-
-
-def _check_categories(cells: Any, name: str, source: str) -> None:
-    count = cells.nunique(dropna=True)
-    if count > MAX_CATEGORIES:
-        raise DataError(
-            f"{source}: column {name!r} has {count} distinct values, more than the "
-            f"{MAX_CATEGORIES} a categorical column may have (one network input each); "
-            "drop it if it is an id, or give it in --numeric if it holds numbers"
-        )
 
 
 def _fit_categorical(name: str, every: Any, train: Any, missing: str) -> dict[str, Any]:

@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import struct
-from collections.abc import Iterable
+import zipfile
+from collections.abc import Callable, Iterable
 from typing import Any, BinaryIO
 
 import numpy as np
 
-from ..base.errors import ModelFileError
+from ..base.checks import shown
+from ..base.errors import DTypeError, ModelFileError
+from ..base.files import open_regular
 
 #: The largest model file read (64 GiB): a sanity bound, not a working one.
 MAX_FILE_BYTES = 2**36
@@ -41,6 +45,8 @@ MAX_JSON_STRING = 2**20
 MAX_JSON_INT = 2**128
 #: Dimensions of a parameter's shape.
 MAX_NDIM = 32
+#: The longest error message a load gives (a file's text is quoted cut short).
+MAX_MESSAGE = 400
 
 _END = b"PK\x05\x06"  # end of central directory record
 _END64_LOCATOR = b"PK\x06\x07"
@@ -54,6 +60,42 @@ _NPY_ITEM = re.compile(r"'(descr|fortran_order|shape)'\s*:\s*('[^']{1,20}'|True|
 _NPY_SHAPE = re.compile(
     r"\(\s*\)|\(\s*\d{1,19}\s*,\s*\)|\(\s*\d{1,19}(?:\s*,\s*\d{1,19})+\s*,?\s*\)"
 )
+
+
+def read_archive(
+    path: Any,
+    read: Callable[[zipfile.ZipFile, int], Any],
+    parse_errors: tuple[type[Exception], ...],
+) -> Any:
+    """``read(zf, file_size)`` on the zip archive at ``path``, bounded and reported.
+
+    Only a regular file is opened, its end record is checked (:func:`check_archive`)
+    before zipfile parses the directory, and any failure becomes one
+    :class:`ModelFileError` line of at most :data:`MAX_MESSAGE` characters, starting
+    with the path, its cause chained (``parse_errors``: what parsers raise on bad bytes).
+    """
+    try:
+        name = os.fspath(path)
+    except TypeError:
+        raise DTypeError(f"path must be a str or os.PathLike, got {shown(path)}") from None
+    try:
+        with open_regular(name, MAX_FILE_BYTES, error=ModelFileError, what="model file") as f:
+            size = os.fstat(f.fileno()).st_size
+            check_archive(f, size)
+            with zipfile.ZipFile(f) as zf:
+                return read(zf, size)
+    except ModelFileError as exc:
+        message = str(exc) if str(exc).startswith(name) else f"{name}: {exc}"
+        raise ModelFileError(_one_line(message)) from exc.__cause__
+    except zipfile.BadZipFile as exc:
+        raise ModelFileError(_one_line(f"{name}: not a model file, or corrupted: {exc}")) from exc
+    except parse_errors as exc:
+        raise ModelFileError(_one_line(f"{name}: cannot read model file: {exc}")) from exc
+
+
+def _one_line(message: str) -> str:
+    message = " ".join(message.split())
+    return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 1] + "…"
 
 
 def check_archive(f: BinaryIO, size: int) -> None:

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..base.checks import shown
 from ..base.errors import ConfigError, DTypeError, ModelFileError, ShenjingError
-from ..base.files import atomic_write, open_regular
+from ..base.files import atomic_write
 from ..network.sequential import Sequential
 from ..nn.layer import Layer
 from ..nn.registry import LAYER_TYPES
@@ -65,8 +65,6 @@ _JSON_TYPES = {dict: "an object", list: "an array", str: "a string", int: "an in
 # What zipfile, json and NumPy raise on bytes they cannot parse (RecursionError is a
 # RuntimeError).
 _PARSE_ERRORS = (OSError, EOFError, ValueError, RuntimeError, OverflowError, NotImplementedError)
-#: The longest error message a load gives (a file's text is quoted cut short).
-MAX_MESSAGE = 400
 
 
 def save(
@@ -179,7 +177,7 @@ def read_document(path: str | os.PathLike[str]) -> dict[str, Any]:
     Raises:
         ModelFileError: as :func:`load`, for the archive and the document.
     """
-    return _open(path, lambda zf, size: _checked_document(zf, size))
+    return bounded.read_archive(path, _checked_document, _PARSE_ERRORS)
 
 
 def read(path: str | os.PathLike[str]) -> tuple[Sequential, dict[str, Section]]:
@@ -188,34 +186,7 @@ def read(path: str | os.PathLike[str]) -> tuple[Sequential, dict[str, Section]]:
     Raises:
         ModelFileError: as :func:`load`; the whole file is read and checked first.
     """
-    return _open(path, lambda zf, size: _read(zf, size))
-
-
-def _open(path: Any, read: Any) -> Any:
-    try:
-        name = os.fspath(path)
-    except TypeError:
-        raise DTypeError(f"path must be a str or os.PathLike, got {shown(path)}") from None
-    try:
-        with open_regular(
-            name, bounded.MAX_FILE_BYTES, error=ModelFileError, what="model file"
-        ) as f:
-            size = os.fstat(f.fileno()).st_size
-            bounded.check_archive(f, size)
-            with zipfile.ZipFile(f) as zf:
-                return read(zf, size)
-    except ModelFileError as exc:
-        message = str(exc) if str(exc).startswith(name) else f"{name}: {exc}"
-        raise ModelFileError(_one_line(message)) from exc.__cause__
-    except zipfile.BadZipFile as exc:
-        raise ModelFileError(_one_line(f"{name}: not a model file, or corrupted: {exc}")) from exc
-    except _PARSE_ERRORS as exc:
-        raise ModelFileError(_one_line(f"{name}: cannot read model file: {exc}")) from exc
-
-
-def _one_line(message: str) -> str:
-    message = " ".join(message.split())
-    return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 1] + "…"
+    return bounded.read_archive(path, _read, _PARSE_ERRORS)
 
 
 # -- writing ------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from ..base.checks import boolean, number, positive_int, text
+from ..base.checks import boolean, finite_rows, number, positive_int, text
 from ..base.errors import ConfigError, DataError, ModelFileError
 from ..data.csvdata import column_list, place, require_pandas
 from ..data.preprocess import Preprocessor
@@ -237,19 +237,17 @@ class TabularModel:
         """Class probabilities for raw rows: (N, K) float64, columns as :attr:`classes`."""
         if self.task != "classify":
             raise ConfigError("predict_proba needs a classifier; this model is a regression")
-        return finite_output(
-            self.net.predict_proba(self.transform(frame, source)).astype(np.float64)
-        )
+        return finite_rows(self.net.predict_proba(self.transform(frame, source)).astype(np.float64))
 
     def predict_encoded(self, x: np.ndarray) -> np.ndarray:
         """Predictions for rows already encoded by :meth:`transform`: (N, F) → (N,).
 
         Class labels as the target column held them, or values on the target's scale.
         """
-        out = finite_output(self.net.predict(x).astype(np.float64))
+        out = finite_rows(self.net.predict(x).astype(np.float64))
         if self.task == "classify":
             return np.array(self.classes, dtype=object)[out.argmax(axis=1)]
-        return finite_output(out[:, 0] * self.target_std + self.target_mean)
+        return finite_rows(out[:, 0] * self.target_std + self.target_mean)
 
     def _score(self, x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
         """Accuracy and macro-F1 (y: class indices), or RMSE and R² (y: raw values)."""
@@ -388,20 +386,3 @@ class TabularModel:
             f"{len(self.preprocessor.input_names)} columns → "
             f"{len(self.preprocessor.feature_names)} inputs)"
         )
-
-
-def finite_output(out: np.ndarray) -> np.ndarray:
-    """``out``, unless a row of it is NaN or inf: then a DataError naming the first row.
-
-    A prediction of NaN (or a class picked from NaN scores) is never returned: it comes
-    from weights that are not finite or from an input far outside the training range.
-    """
-    finite = np.isfinite(out).reshape(len(out), -1).all(axis=1)
-    if not finite.all():
-        row = int(np.argmin(finite))
-        raise DataError(
-            f"the network's output for row {row} (counted from 0) and {int((~finite).sum()) - 1} "
-            "other(s) is NaN or inf: an input far outside the training range, or weights "
-            "that are not finite"
-        )
-    return out
