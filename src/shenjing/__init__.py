@@ -72,6 +72,7 @@ _LAZY_MODULES = ("cli", "plot", "sklearn")
 _LAZY_NAMES = {
     "compare": "comparison",
     "CompareResult": "comparison",
+    "on_cluster": "comparison.cluster",
     "read_csv": "data.csvdata",
     "diagnose": "diagnosis.diagnostics",
     "DiagnosticReport": "diagnosis.report",
@@ -88,6 +89,7 @@ _LAZY_NAMES = {
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     from .comparison import CompareResult, compare
+    from .comparison.cluster import on_cluster
     from .data.csvdata import read_csv
     from .data.preprocess import Preprocessor
     from .diagnosis.diagnostics import DiagnosticReport, Finding, LayerReport, diagnose
@@ -172,6 +174,7 @@ __all__ = [
     "losses",
     "metrics",
     "mlp",
+    "on_cluster",
     "optim",
     "read_csv",
     "sanity_check",

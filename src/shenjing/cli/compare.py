@@ -13,7 +13,8 @@ depth-versus-width question). Each activation is crossed with each architecture.
 Written to --out (default ./shenjing-compare): compare.png (median loss curve and min–max
 band per variant), compare.csv and compare.json (the table; the JSON adds the settings and
 every run). The same sweep is sj.compare(...) in Python. --jobs runs in parallel with
-joblib.
+joblib; --scheduler tcp://HOST:PORT runs every (variant, seed) on a Dask cluster instead
+(joblib's Dask backend; needs the cluster extra, and shenjing on every worker).
 
 Example:
   shenjing compare
@@ -153,6 +154,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--jobs", type=_jobs, default=1, help="runs in parallel with joblib; -1: every core"
     )
     parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on the Dask cluster whose scheduler is at ADDRESS, e.g. tcp://HOST:8786 "
+        "(pip install 'shenjing[cluster]')",
+    )
+    parser.add_argument(
         "--out",
         default="shenjing-compare",
         metavar="DIR",
@@ -170,8 +177,10 @@ def run(args: argparse.Namespace) -> int:
         # Found now rather than after every run has trained.
         raise CommandError(f"--out {args.out}: exists and is not a folder", code=2)
     require("matplotlib", "plot")
-    if args.jobs != 1:
+    if args.jobs != 1 or args.scheduler:
         require("joblib", "cli")
+    if args.scheduler:
+        require("distributed", "cluster")
     archs = [a for group in (args.hidden or [[(64,)]]) for a in group]
     progress = sys.stdout.isatty() and not args.quiet
     if progress:
@@ -189,6 +198,7 @@ def run(args: argparse.Namespace) -> int:
         data_seed=args.data_seed,
         jobs=args.jobs,
         progress=progress,
+        scheduler=args.scheduler,
     )
     s = result.settings
     steps = len(next(iter(result.runs.values()))[0].losses)

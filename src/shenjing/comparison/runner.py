@@ -44,6 +44,7 @@ def compare(
     data_seed: int = 0,
     jobs: int = 1,
     progress: bool = False,
+    scheduler: Any = None,
 ) -> CompareResult:
     """Train every (activation, architecture) variant from every seed and measure it.
 
@@ -70,6 +71,11 @@ def compare(
             process and needs no joblib, with one BLAS thread (see
             :func:`one_blas_thread`).
         progress: show a progress bar over the runs (needs tqdm).
+        scheduler: run on a Dask cluster: the scheduler's address
+            (``"tcp://HOST:8786"``) or a :class:`distributed.Client`; every run is one
+            task of joblib's Dask backend (see :func:`on_cluster`), ``jobs`` at a time
+            (``1`` or ``-1``: as many as the cluster has worker threads). The results
+            are the same as a run here.
 
     Returns:
         A :class:`CompareResult`.
@@ -108,7 +114,7 @@ def compare(
     per_epoch = 1 if spec["batch_size"] is None else -(-n // min(spec["batch_size"], n))
     spec["steps"] = spec["epochs"] * per_epoch
     tasks = [(v, s) for v in variants for s in seed_list]
-    results = _map(x, y, tasks, spec, jobs, progress)
+    results = _map(x, y, tasks, spec, jobs, progress, scheduler)
     runs: dict[str, list[Run]] = {v.name: [] for v in variants}
     for (v, _s), run in zip(tasks, results, strict=True):
         runs[v.name].append(run)
@@ -229,10 +235,16 @@ def _map(
     spec: dict,
     jobs: int,
     progress: bool,
+    scheduler: Any = None,
 ) -> list[Run]:
     """``_train_one`` for every (variant, seed), in order; in parallel when ``jobs != 1``."""
     bar = progress_bar(progress, len(tasks), desc="compare", unit="run")
     try:
+        if scheduler is not None:
+            from .cluster import on_cluster
+
+            with on_cluster(scheduler):
+                return _parallel(x, y, tasks, spec, -1 if jobs == 1 else jobs, bar)
         if jobs == 1:
             results = []
             with one_blas_thread():
@@ -241,17 +253,30 @@ def _map(
                     if bar is not None:
                         bar.update(1)
             return results
-        try:
-            from joblib import Parallel, delayed
-        except ImportError as exc:
-            raise ConfigError(f"jobs={jobs} needs joblib: pip install 'shenjing[cli]'") from exc
-        results = []
-        parallel = Parallel(n_jobs=jobs, return_as="generator")
-        for run in parallel(delayed(_train_one)(x, y, v, seed, spec) for v, seed in tasks):
-            results.append(run)
-            if bar is not None:
-                bar.update(1)
-        return results
+        return _parallel(x, y, tasks, spec, jobs, bar)
     finally:
         if bar is not None:
             bar.close()
+
+
+def _parallel(
+    x: np.ndarray, y: np.ndarray, tasks: list[tuple[Variant, int]], spec: dict, jobs: int, bar: Any
+) -> list[Run]:
+    """The runs through joblib, on its current backend (processes here, or Dask)."""
+    try:
+        from joblib import Parallel, delayed
+    except ImportError as exc:
+        raise ConfigError(f"jobs={jobs} needs joblib: pip install 'shenjing[cli]'") from exc
+    results = []
+    parallel = Parallel(n_jobs=jobs, return_as="generator")
+    for run in parallel(delayed(_train_alone)(x, y, v, seed, spec) for v, seed in tasks):
+        results.append(run)
+        if bar is not None:
+            bar.update(1)
+    return results
+
+
+def _train_alone(x: np.ndarray, y: np.ndarray, v: Variant, seed: int, spec: dict) -> Run:
+    """One run in a worker, with one BLAS thread (a Dask worker does not limit them)."""
+    with one_blas_thread():
+        return _train_one(x, y, v, seed, spec)
