@@ -32,6 +32,7 @@ from .batches import Batches, split_validation
 from .callbacks import HOOKS, Callback, History, TrainState
 from .evaluation import evaluate_batches, make_metrics
 from .progress import progress_bar
+from .rows import training_input
 from .step import StepPlan
 
 
@@ -72,7 +73,7 @@ def train(
         and getattr(type(cb), "on_backward_end", None) is not Callback.on_backward_end
     ]
 
-    X = net.check_input(x, "x")
+    X = training_input(net, x)  # an array, or rows read per batch (memmap, Zarr, HDF5)
     check_rows(X.shape[0], y)
     width = net.output_features(X.shape[1])
     T = loss_fn.prepare_target(y, (X.shape[0], width), net.compute_dtype)
