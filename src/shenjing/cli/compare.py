@@ -29,8 +29,10 @@ import sys
 from pathlib import Path
 
 from ..comparison import DEFAULT_ACTIVATIONS, MAXOUT
+from ..comparison.units import PER_ACTIVATION
 from ..data import datasets
 from ..nn import activations as activations_mod
+from ..nn import initializers
 from ..training import optim
 from ._common import require
 
@@ -148,6 +150,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="count the steps until the loss is FRACTION × its first value (default 0.25)",
     )
     parser.add_argument(
+        "--error-threshold",
+        type=_fraction,
+        metavar="FRACTION",
+        help="also count the epochs until the training error is at most FRACTION "
+        "(Krizhevsky et al. 2012 used 0.25); classification only",
+    )
+    parser.add_argument(
+        "--init",
+        default="xavier",
+        choices=[*initializers.INITIALIZERS.names(), PER_ACTIVATION.replace("_", "-")],
+        help="weight initialiser of every variant (default xavier); per-activation: He "
+        "for the ReLU family and maxout, Xavier for sigmoid and tanh",
+    )
+    parser.add_argument(
         "--data-seed", type=int, default=0, help="seed of the generated dataset (default 0)"
     )
     parser.add_argument(
@@ -195,6 +211,8 @@ def run(args: argparse.Namespace) -> int:
         optimizer=args.optimizer,
         batch_size=args.batch_size,
         target_fraction=args.target,
+        error_threshold=args.error_threshold,
+        init=args.init.replace("-", "_"),
         data_seed=args.data_seed,
         jobs=args.jobs,
         progress=progress,
@@ -205,10 +223,16 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"compare on {s['dataset']} ({s['samples']} samples, {s['task']}): "
         f"{len(result.variants)} variants × {_plural(len(s['seeds']), 'seed')}, {steps} steps of "
-        f"{s['optimizer']} (lr {s['lr']:g}) each; medians over the seeds"
+        f"{s['optimizer']} (lr {s['lr']:g}, init {s['init']}) each; medians over the seeds"
     )
     print(result.format_table())
     print(f"steps: until the loss is {s['target_fraction']:g} × its first value")
+    print(
+        "died: units (ReLU family) that fired for no training input at some point; "
+        "revived: the share of those that fired again later"
+    )
+    if s["error_threshold"] is not None:
+        print(f"to error: epochs until the training error is at most {s['error_threshold']:g}")
 
     from .. import plot
 
