@@ -181,8 +181,8 @@ def _train_one(x: np.ndarray, y: np.ndarray, v: Variant, seed: int, spec: dict) 
     init = init_for(v.activation, spec["init"])
     net = build_network(v.activation, v.hidden, x.shape[1], out, seed, init, spec["dtype"])
     loss = "softmax_cross_entropy" if classification else "mse"
-    # About 300 checks of the units a run, whatever its length.
-    tracker = UnitTracker(x, every=max(1, spec["steps"] // 300))
+    # About 100 checks of the units a run, whatever its length (each is a forward pass).
+    tracker = UnitTracker(x, every=max(1, spec["steps"] // 100))
     start = time.perf_counter()
     try:
         history = net.fit(
