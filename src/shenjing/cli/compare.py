@@ -11,7 +11,8 @@ Several architectures: repeat --hidden (or separate them with ';'), e.g.
 depth-versus-width question). Each activation is crossed with each architecture.
 
 Written to --out (default ./shenjing-compare): compare.png (median loss curve and min–max
-band per variant), compare.csv and compare.json (the table; the JSON adds the settings and
+band per variant), compare-units.png (the share of ReLU-family units silent on every input
+over training, when there are such units), compare.csv and compare.json (the table; the JSON adds the settings and
 every run). The same sweep is sj.compare(...) in Python. --jobs runs in parallel with
 joblib; --scheduler tcp://HOST:PORT runs every (variant, seed) on a Dask cluster instead
 (joblib's Dask backend; needs the cluster extra, and shenjing on every worker).
@@ -238,6 +239,9 @@ def run(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     written = [plot.save(plot.compare_curves(result).figure, out / "compare.png")]
+    if any(run.silent.size for runs in result.runs.values() for run in runs):
+        figure = plot.compare_units(result).figure
+        written.append(plot.save(figure, out / "compare-units.png"))
     for suffix, write in ((".csv", result.to_csv), (".json", result.to_json)):
         write(str(out / f"compare{suffix}"))
         written.append(out / f"compare{suffix}")

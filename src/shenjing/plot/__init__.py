@@ -22,7 +22,7 @@ from .diagnostics import (
     report_figure,
     update_ratios,
 )
-from .training import compare_curves, decision_boundary, loss_curve
+from .training import compare_curves, compare_units, decision_boundary, loss_curve
 
 __all__ = [
     "activation_histograms",
@@ -30,6 +30,7 @@ __all__ = [
     "activation_values",
     "activations_figure",
     "compare_curves",
+    "compare_units",
     "dead_and_saturated",
     "decision_boundary",
     "diagnostics",
