@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 import shenjing as sj
+from _helpers import check_png, run_cli
 from shenjing.comparison import build_network
 from shenjing.comparison.units import UnitTracker, init_for
-from _helpers import check_png, run_cli
 
 
 def _silenced(activation):
