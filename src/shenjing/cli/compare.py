@@ -13,9 +13,10 @@ depth-versus-width question). Each activation is crossed with each architecture.
 Written to --out (default ./shenjing-compare): compare.png (median loss curve and min–max
 band per variant), compare-units.png (the share of ReLU-family units silent on every input
 over training, when there are such units), compare.csv and compare.json (the table; the
-JSON adds the settings and every run). The same sweep is sj.compare(...) in Python. --jobs runs in parallel with
-joblib; --scheduler tcp://HOST:PORT runs every (variant, seed) on a Dask cluster instead
-(joblib's Dask backend; needs the cluster extra, and shenjing on every worker).
+JSON adds the settings and every run). The same sweep is sj.compare(...) in Python.
+--jobs runs in parallel with joblib; --scheduler tcp://HOST:PORT runs every (variant,
+seed) on a Dask cluster instead (joblib's Dask backend; needs the cluster extra, and
+shenjing on every worker).
 
 Example:
   shenjing compare
