@@ -25,6 +25,7 @@ from ..diagnosis.report import DiagnosticReport
 from ..diagnosis.stats import SATURATED_MOST
 from . import data, train
 from .session import Session
+from .snippet import snippet
 
 
 def unit_map(values: np.ndarray) -> dict[str, Any]:
@@ -47,8 +48,6 @@ def fraction_map(values: np.ndarray) -> str:
 def data_message(session: Session, notices: list[str] | None = None) -> dict[str, Any]:
     """Sent when the points or the configuration change: the points, the input maps,
     the configuration the server now runs, and the Python snippet."""
-    from .snippet import snippet
-
     s, c = session.data, session.config
     small = data.grid(c.neuron_resolution)
     return {
@@ -96,6 +95,7 @@ def state_message(session: Session) -> dict[str, Any]:
         "weights": _weights(session),
         "layers": _layer_rows(session, report),
         "gradient_ratio": _num(report.gradient_ratio),
+        "snippet": snippet(session),
         "findings": [
             {"code": f.code, "layer": f.layer, "message": f.message, "advice": f.advice}
             for f in report.findings

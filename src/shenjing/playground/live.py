@@ -83,11 +83,11 @@ async def serve_page(ws: WebSocket, registry: dict[str, Live], max_sessions: int
                 while True:
                     text = await ws.receive_text()
                     await _command(live, text, send)
-            except WebSocketDisconnect:
-                pass
+            except (WebSocketDisconnect, RuntimeError, OSError):
+                pass  # the page went away, maybe while a reply was on its way
             finally:
                 tasks.cancel_scope.cancel()
-    except WebSocketDisconnect:
+    except (WebSocketDisconnect, RuntimeError, OSError):
         pass
     finally:
         live.session.playing = False

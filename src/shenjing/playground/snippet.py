@@ -20,18 +20,18 @@ def snippet(session: Session) -> str:
         "import numpy as np",
         "import shenjing as sj",
         "from shenjing.playground import data, train",
-        "from shenjing.playground.upload import read_points",
-        "",
     ]
     if c.dataset == UPLOAD:
         lines += [
+            "from shenjing.playground.upload import read_points",
+            "",
             "# The file you uploaded (a header, two feature columns, a label or target):",
             'with open("your-data.csv", "rb") as f:',
             "    points = read_points(f.read())",
             "x, y = points.x, points.y",
         ]
     else:
-        lines.append(f'x, y = data.dataset("{c.dataset}", noise={c.noise / 100!r}, seed={c.seed})')
+        lines += ["", f'x, y = data.dataset("{c.dataset}", noise={c.noise / 100!r}, seed={c.seed})']
     lines += [
         f"(x_train, y_train), (x_test, y_test) = data.split(x, y, {c.train_percent}, seed={c.seed})",
         f"features = {list(c.features)!r}",

@@ -144,6 +144,7 @@ function onState(state) {
   network.update(state, page.data.problem);
   redrawOutput();
   drawHover();
+  if ($("snippet").textContent !== state.snippet) $("snippet").textContent = state.snippet;
   showDiagnostics(state, document.querySelector("#diagnostics tbody"), $("findings"), $("gradient-ratio"));
 }
 

@@ -10,18 +10,19 @@ function number(v) {
   return v === null || v === undefined ? "–" : v.toExponential(1);
 }
 
-// A ratio's bar: log scale from 1e-6 to 1, with the 1e-3 line in the middle.
+// A ratio's bar: log scale from 1e-6 (empty) to 1 (full), with the 1e-3 line in the middle.
 function ratioCell(ratio) {
   const cell = element("td", { class: "ratio" });
-  const bar = element("span", { class: "bar" });
+  const track = element("span", { class: "track" });
+  const bar = element("span", { class: "fill" });
+  track.append(bar, element("span", { class: "target", title: "1e-3" }));
   if (ratio !== null && ratio > 0) {
     const position = Math.min(1, Math.max(0, (Math.log10(ratio) + 6) / 6));
     bar.style.width = `${Math.round(position * 100)}%`;
     const off = Math.abs(Math.log10(ratio / TARGET));
     bar.classList.add(off > 1.5 ? "far" : off > 0.7 ? "near" : "good");
   }
-  cell.append(element("span", { class: "track" }, ""), bar, element("span", { class: "value" }, number(ratio)));
-  cell.firstChild.append(element("span", { class: "target", title: "1e-3" }));
+  cell.append(track, element("span", { class: "value" }, number(ratio)));
   return cell;
 }
 
@@ -32,8 +33,8 @@ export function showDiagnostics(state, body, findingsList, ratioLine) {
   state.layers.forEach((row, j) => {
     const tr = element("tr");
     const hidden = hiddenByLayer.get(j);
-    const name = hidden ? `hidden ${j + 1}` : "output";
-    tr.append(element("th", { scope: "row" }, `${name} (${row.name})`));
+    const name = hidden ? `into hidden ${j + 1}` : "into output";
+    tr.append(element("th", { scope: "row", title: row.name }, name));
     tr.append(element("td", {}, hidden ? `${hidden.dead}/${hidden.units.length}` : "–"));
     tr.append(element("td", {}, hidden ? `${hidden.saturated}/${hidden.units.length}` : "–"));
     tr.append(element("td", {}, number(row.grad_norm)));
