@@ -35,7 +35,9 @@ FLAGS = [
 ]
 
 if not Path(CHROMIUM).exists():
-    pytest.skip(f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
+    pytest.skip(
+        f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True
+    )
 pytest.importorskip("playwright.sync_api", reason="needs playwright (pip install playwright)")
 pytest.importorskip("starlette", reason="needs the web extra")
 pytest.importorskip("uvicorn", reason="needs the web extra")
@@ -78,7 +80,10 @@ def test_the_page_end_to_end(url, tmp_path):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
         page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-        page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+        page.on(
+            "console",
+            lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
+        )
         page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
         page.goto(
             url + "#dataset=spiral&hidden=8,8&activation=tanh&batch=10&optimizer=adam&lr=0.03"
@@ -90,8 +95,12 @@ def test_the_page_end_to_end(url, tmp_path):
 
         # Play: the step count and the loss chart advance and the boundary changes.
         page.get_by_role("button", name="Play", exact=True).click()
-        page.wait_for_function("() => Number(document.querySelector('#step-count').textContent) >= 2000")
-        page.wait_for_function("() => Number(document.querySelector('#loss-chart').dataset.points) >= 10")
+        page.wait_for_function(
+            "() => Number(document.querySelector('#step-count').textContent) >= 2000"
+        )
+        page.wait_for_function(
+            "() => Number(document.querySelector('#loss-chart').dataset.points) >= 10"
+        )
         page.get_by_role("button", name="Pause", exact=True).click()
         expect(page.get_by_role("button", name="Play", exact=True)).to_be_visible()
         after = page.eval_on_selector("#output", "c => c.toDataURL()")

@@ -64,7 +64,7 @@ def test_bad_dataset_arguments_are_refused(kwargs, message):
 
 def test_split_keeps_every_row_once_in_the_ratio():
     x, y = data.dataset("gauss", seed=2)
-    (xtr, ytr), (xte, yte) = data.split(x, y, 30, seed=2)
+    (xtr, ytr), (xte, _) = data.split(x, y, 30, seed=2)
     assert len(xtr) == 150 and len(xte) == 350
     rows = np.concatenate([xtr, xte])
     assert sorted(map(tuple, rows)) == sorted(map(tuple, x))
@@ -78,7 +78,10 @@ def test_split_keeps_every_row_once_in_the_ratio():
 def test_features_and_grid():
     x = np.array([[1.0, 2.0], [-3.0, 0.5]])
     f = data.features(x, ["x1", "x2", "x1sq", "x2sq", "x1x2", "sinx1", "sinx2"])
-    expected = [[1, 2, 1, 4, 2, np.sin(1), np.sin(2)], [-3, 0.5, 9, 0.25, -1.5, np.sin(-3), np.sin(0.5)]]
+    expected = [
+        [1, 2, 1, 4, 2, np.sin(1), np.sin(2)],
+        [-3, 0.5, 9, 0.25, -1.5, np.sin(-3), np.sin(0.5)],
+    ]
     np.testing.assert_allclose(f, expected)
     with pytest.raises(sj.ConfigError, match="at least one"):
         data.features(x, [])
@@ -91,7 +94,9 @@ def test_features_and_grid():
 
 
 def test_csv_with_class_names_and_numbers():
-    points = read_points(b"\xef\xbb\xbfheight;weight;kind\n1;10;cat\n2;20;dog\n3;15;cat\n4;25;dog\n")
+    points = read_points(
+        b"\xef\xbb\xbfheight;weight;kind\n1;10;cat\n2;20;dog\n3;15;cat\n4;25;dog\n"
+    )
     assert points.columns == ["height", "weight", "kind"]
     assert points.classes == ["cat", "dog"] and points.y.tolist() == [0, 1, 0, 1]
     assert points.x.min(axis=0).tolist() == [-5, -5] and points.x.max(axis=0).tolist() == [5, 5]
@@ -140,3 +145,16 @@ def test_csv_limits():
         read_points(labels)
     with pytest.raises(sj.DataError, match="not UTF-8"):
         read_points(b"a,b,c\n\xff\xfe,1,2\n")
+
+
+def test_the_training_half_needs_no_web_extra():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import shenjing.playground.snippet, shenjing.playground.upload\n"
+        "print(sorted({'starlette', 'uvicorn', 'websockets', 'anyio'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -11,15 +11,15 @@ import pytest
 pytest.importorskip("starlette")
 pytest.importorskip("httpx2")
 
-from starlette.testclient import TestClient  # noqa: E402
-from starlette.websockets import WebSocketDisconnect  # noqa: E402
+from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
-import shenjing as sj  # noqa: E402
-from shenjing.playground import app as app_mod  # noqa: E402
-from shenjing.playground import live  # noqa: E402
-from shenjing.playground.app import create_app  # noqa: E402
-from shenjing.playground.security import allowed_hosts  # noqa: E402
-from shenjing.playground.upload import MAX_BYTES  # noqa: E402
+import shenjing as sj
+from shenjing.playground import app as app_mod
+from shenjing.playground import live
+from shenjing.playground.app import create_app
+from shenjing.playground.security import allowed_hosts
+from shenjing.playground.upload import MAX_BYTES
 
 TOKEN = "secret-token"
 CSV = "u,v,label\n" + "".join(f"{i % 7},{(3 * i) % 5},{'ab'[i % 2]}\n" for i in range(40))
@@ -59,7 +59,9 @@ def test_the_page_and_its_static_files(client):
     assert page.status_code == 200 and 'id="play"' in page.text
     assert "default-src 'self'" in page.headers["content-security-policy"]
     script = client.get("/static/js/main.js")  # static files need no token
-    assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
+    assert script.status_code == 200 and script.headers["content-type"].startswith(
+        "text/javascript"
+    )
     assert client.get("/static/style.css").status_code == 200
     for name in ("nothing.js", "index.htm", "js/", "%2e%2e/app.py", "..%2fapp.py"):
         assert client.get(f"/static/{name}").status_code == 404
@@ -205,9 +207,7 @@ def test_sessions_are_bounded(client):
 def test_upload_a_csv_then_train_on_it(client):
     with _open(client) as ws:
         session = _session(ws)
-        reply = client.post(
-            f"/api/upload?session={session}&token={TOKEN}", content=CSV.encode()
-        )
+        reply = client.post(f"/api/upload?session={session}&token={TOKEN}", content=CSV.encode())
         assert reply.status_code == 200 and reply.json()["ok"]
         assert "40 rows" in reply.json()["message"]
         ws.send_json({"type": "refresh"})

@@ -149,8 +149,17 @@ def test_regularization_adds_its_gradient():
 
     def grads(callbacks):
         probe = _Probe()
-        sj.fit(net, x, y, loss="mse", optimizer=sj.SGD(lr=1e-12), epochs=1, batch_size=None,
-               shuffle=False, callbacks=[*callbacks, probe])
+        sj.fit(
+            net,
+            x,
+            y,
+            loss="mse",
+            optimizer=sj.SGD(lr=1e-12),
+            epochs=1,
+            batch_size=None,
+            shuffle=False,
+            callbacks=[*callbacks, probe],
+        )
         return probe.grads
 
     plain = grads([])
@@ -190,14 +199,26 @@ def test_weight_edits_are_bounded():
 
 
 def test_snippet_retrains_the_same_network_bit_for_bit():
-    s = Session(Config(dataset="xor", noise=20, hidden=(5, 3), activation="relu",
-                       optimizer="adam", lr=0.01, batch=7, regularization="l2", reg_rate=0.01,
-                       features=("x1", "x2", "x1x2"), seed=3))
+    s = Session(
+        Config(
+            dataset="xor",
+            noise=20,
+            hidden=(5, 3),
+            activation="relu",
+            optimizer="adam",
+            lr=0.01,
+            batch=7,
+            regularization="l2",
+            reg_rate=0.01,
+            features=("x1", "x2", "x1x2"),
+            seed=3,
+        )
+    )
     for _ in range(3):
         s.train_epoch()
     namespace: dict = {}
     with contextlib.redirect_stdout(io.StringIO()) as out:
-        exec(snippet(s), namespace)  # noqa: S102 - the program the page shows
+        exec(snippet(s), namespace)
     assert "test loss" in out.getvalue()
     for mine, theirs in zip(s.net.parameters(), namespace["net"].parameters(), strict=True):
         np.testing.assert_array_equal(mine.value, theirs.value)

@@ -41,7 +41,12 @@ from .snippet import snippet
 
 #: Pages (sessions) served at once.
 MAX_SESSIONS = 8
-_TYPES = {".html": "text/html", ".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml"}
+_TYPES = {
+    ".html": "text/html",
+    ".css": "text/css",
+    ".js": "text/javascript",
+    ".svg": "image/svg+xml",
+}
 #: What the page may load and connect to: its own server only.
 _CSP = (
     "default-src 'self'; img-src 'self' data: blob:; connect-src 'self'; "

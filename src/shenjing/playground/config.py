@@ -141,7 +141,10 @@ def limits() -> dict[str, Any]:
         "activations": list(ACTIVATIONS),
         "optimizers": list(OPTIMIZERS),
         "losses": {k: list(v) for k, v in LOSSES.items()},
-        "datasets": {"classification": list(data.CLASSIFICATION), "regression": list(data.REGRESSION)},
+        "datasets": {
+            "classification": list(data.CLASSIFICATION),
+            "regression": list(data.REGRESSION),
+        },
         "features": {name: label for name, (label, _) in data.FEATURES.items()},
         "regularizations": list(REGULARIZATIONS),
     }

@@ -75,7 +75,8 @@ def state_message(session: Session) -> dict[str, Any]:
     values, confidence = train.output_map(c, pred)
     output: dict[str, Any] = {"resolution": c.resolution}
     if c.problem == "regression":
-        low, high = _target_range(session)
+        y = session.data.y_train
+        low, high = float(y.min()), float(y.max())
         output["map"] = fraction_map((values - low) / ((high - low) or 1.0))
     elif confidence is not None:
         output["map"] = _b64(values.astype(np.uint8))

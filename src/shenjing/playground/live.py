@@ -76,7 +76,9 @@ async def serve_page(ws: WebSocket, registry: dict[str, Live], max_sessions: int
             await ws.send_text(text)
 
     try:
-        await send({"type": "hello", "session": live.id, "limits": limits(), "onnx": onnx_available()})
+        await send(
+            {"type": "hello", "session": live.id, "limits": limits(), "onnx": onnx_available()}
+        )
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(_player, live, send)
             try:

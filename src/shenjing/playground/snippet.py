@@ -31,9 +31,11 @@ def snippet(session: Session) -> str:
             "x, y = points.x, points.y",
         ]
     else:
-        lines += ["", f'x, y = data.dataset("{c.dataset}", noise={c.noise / 100!r}, seed={c.seed})']
+        noise = c.noise / 100
+        lines += ["", f'x, y = data.dataset("{c.dataset}", noise={noise!r}, seed={c.seed})']
+    split = f"data.split(x, y, {c.train_percent}, seed={c.seed})"
     lines += [
-        f"(x_train, y_train), (x_test, y_test) = data.split(x, y, {c.train_percent}, seed={c.seed})",
+        f"(x_train, y_train), (x_test, y_test) = {split}",
         f"features = {list(c.features)!r}",
     ]
     classes = len(session.data.classes) if session.data.classes else 2
@@ -65,7 +67,7 @@ def snippet(session: Session) -> str:
         ")",
         'print("train loss", net.evaluate(data.features(x_train, features), y_train)["loss"])',
         'print("test loss ", net.evaluate(data.features(x_test, features), y_test)["loss"])',
-        'print(sj.diagnose(net, data.features(x_train, features), y_train))',
+        "print(sj.diagnose(net, data.features(x_train, features), y_train))",
         "",
     ]
     return "\n".join(lines)

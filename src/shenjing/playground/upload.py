@@ -67,8 +67,7 @@ class Points:
             else f"a numeric target '{self.columns[2]}'"
         )
         return (
-            f"read {len(self.x)} rows: features '{self.columns[0]}' and '{self.columns[1]}', "
-            f"{what}"
+            f"read {len(self.x)} rows: features '{self.columns[0]}' and '{self.columns[1]}', {what}"
         )
 
 
