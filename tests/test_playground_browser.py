@@ -115,6 +115,7 @@ def test_the_page_end_to_end(url, tmp_path):
 
         # Click a weight and edit it.
         link = page.locator("#network .link").last  # drawn last: on top of the others
+        expect(link).to_have_attribute("aria-label", "Weight from layer 2 neuron 8 to the output")
         link.click()
         expect(page.locator("#weight-editor")).to_be_visible()
         page.get_by_label("Weight value").fill("1.75")

@@ -278,3 +278,18 @@ def test_static_files_ship_in_the_package():
     for label in ("Play", "Step", "Reset", "Learning rate", "Activation", "Batch size"):
         assert label in html
     assert io.BytesIO(files["style.css"][0]).read()
+
+
+def test_divergence_pauses_with_one_line(client):
+    with _open(client) as ws:
+        _session(ws)
+        far_too_large = {"problem": "regression", "dataset": "plane", "loss": "sse", "lr": 10.0,
+                         "activation": "relu", "batch": 30}  # fmt: skip
+        ws.send_json({"type": "config", "config": far_too_large})
+        _until(ws, "state")
+        ws.send_json({"type": "play"})
+        error = _until(ws, "error", limit=200)
+        assert "the loss became" in error["message"] and "\n" not in error["message"]
+        assert _until(ws, "playing")["playing"] is False
+        ws.send_json({"type": "step"})  # still answers, from the last finite weights
+        assert _until(ws, "error")["type"] == "error"

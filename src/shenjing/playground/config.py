@@ -38,7 +38,7 @@ OPTIMIZERS = ("sgd", "adam", "rmsprop", "adagrad")
 #: The losses that fit each task (registry names).
 LOSSES = {
     "classification": ("binary_cross_entropy", "softmax_cross_entropy", "mse"),
-    "regression": ("mse", "huber"),
+    "regression": ("mse", "huber", "sse"),
 }
 REGULARIZATIONS = ("none", "l1", "l2")
 #: Where the points come from: a generator of :mod:`.data`, or the uploaded CSV.

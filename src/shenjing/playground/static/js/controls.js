@@ -7,7 +7,7 @@ const LABELS = {
   sigmoid: "Sigmoid", tanh: "Tanh", relu: "ReLU", leaky_relu: "Leaky ReLU", elu: "ELU",
   softplus: "Softplus", gelu: "GELU", maxout: "Maxout",
   binary_cross_entropy: "Binary cross-entropy", softmax_cross_entropy: "Softmax cross-entropy",
-  mse: "Mean squared error", huber: "Huber",
+  mse: "Mean squared error", huber: "Huber", sse: "Sum of squared errors",
   sgd: "SGD (momentum)", adam: "Adam", rmsprop: "RMSprop", adagrad: "AdaGrad",
   none: "None", l1: "L1", l2: "L2",
   circle: "Circle", xor: "Exclusive or", gauss: "Gaussian", spiral: "Spiral",

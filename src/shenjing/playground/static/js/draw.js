@@ -83,7 +83,7 @@ export function drawPoints(canvas, points, { classes, range, test }) {
     else c = fraction(Math.round(255 * (y - range[0]) / ((range[1] - range[0]) || 1)));
     ctx.beginPath();
     ctx.arc(px, py, 3, 0, 2 * Math.PI);
-    ctx.fillStyle = `rgb(${c[0]},${c[1]},${c[2]})`;
+    ctx.fillStyle = rgb(c.map((v) => v * 0.8)); // a shade darker than its region
     ctx.fill();
     ctx.lineWidth = 1;
     ctx.strokeStyle = test ? "#222" : "#fff";

@@ -119,7 +119,19 @@ export class NetworkView {
         line.setAttribute("class", cls);
         group.append(line);
       }
+      // Focusable, so that a weight can be read and edited from the keyboard too.
+      const from = j === 0 ? featureLabels[config.features[r]] : `layer ${j} neuron ${r + 1}`;
+      const to = j === hidden.length ? "the output" : `layer ${j + 1} neuron ${c + 1}`;
+      group.setAttribute("tabindex", "0");
+      group.setAttribute("role", "button");
+      group.setAttribute("aria-label", `Weight from ${from} to ${to}`);
       group.addEventListener("click", () => this.handlers.editWeight({ j, r, c }));
+      group.addEventListener("keydown", (event) => {
+        if (event.key === "Enter" || event.key === " ") {
+          event.preventDefault();
+          this.handlers.editWeight({ j, r, c });
+        }
+      });
       svg.append(group);
       return group;
     })));
