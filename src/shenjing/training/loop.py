@@ -7,6 +7,10 @@ One step is the notes' loop body, with shenjing's parts::
     plan.backward(loss_fn.backward())                  # backpropagation fills every gradient
     plan.update()                                      # update every parameter in place
 
+When no callback needs every gradient before any update (``on_backward_end``), the last
+two are one call, ``plan.backward_update(...)``, which updates each layer inside the
+backward pass (the same weights, bit for bit; see :mod:`.step`).
+
 Everything is checked once, before the first step, and :class:`.step.StepPlan` binds the
 layers' unchecked passes and the optimizer's prepared parameters once, so the steps do
 no validation, no lookup and no search; mini-batches are gathered into buffers
@@ -95,7 +99,9 @@ def train(
     net.loss = loss_fn
 
     _call(callbacks, "on_train_begin", state)
-    plan = StepPlan(net, opt)  # after on_train_begin, which may still change the network
+    # after on_train_begin, which may still change the network. A callback that reads
+    # every gradient before any update (on_backward_end) turns the fused update off.
+    plan = StepPlan(net, opt, fuse=not after_backward)
     # Overflow inside a step surfaces as a non-finite loss, which raises DivergenceError
     # naming the step; NumPy's floating-point warnings on the way would only be noise.
     try:
@@ -114,14 +120,16 @@ def train(
                         raise _diverged(value, state, b, opt)
                     for m in train_metrics.values():
                         m.update(pred, tb)
-                    plan.backward(loss_fn.backward())
                     if after_backward:
+                        plan.backward(loss_fn.backward())
                         # This step's batch and loss; state.step still counts the steps
                         # completed before it.
                         state.batch, state.step_loss = b, value
                         state.inputs, state.targets = xb, tb
                         _call(after_backward, "on_backward_end", state)
-                    plan.update()
+                        plan.update()
+                    else:  # each layer updated inside backward (plan.fused)
+                        plan.backward_update(loss_fn.backward())
 
                     history.loss.append(value)
                     total += value if loss_fn.reduction == "sum" else value * len(xb)
