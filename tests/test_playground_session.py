@@ -259,3 +259,12 @@ def _write(content: bytes, name: str) -> str:
     path = Path(tempfile.mkdtemp()) / name
     path.write_bytes(content)
     return str(path)
+
+
+def test_a_regression_upload_switches_the_problem_and_its_loss():
+    s = Session()  # classification, binary cross-entropy
+    rows = "".join(f"{i % 7},{i % 5},{(i % 7) * 0.37 - (i % 5) * 0.21}\n" for i in range(30))
+    s.use_points(read_points("u,v,y\n" + rows))
+    assert s.config.problem == "regression" and s.config.loss == "mse"
+    s.train_epoch()
+    assert encode.state_message(s)["output"]["map"]

@@ -24,7 +24,7 @@ from ..interop.modelfile import save
 from ..network.fit import fit
 from ..network.sequential import Sequential
 from . import data, train
-from .config import UPLOAD, Config, parse_config
+from .config import LOSSES, UPLOAD, Config, parse_config
 from .upload import Points
 
 #: Fields whose change keeps the network and its training so far (the optimizer's
@@ -98,8 +98,16 @@ class Session:
 
     def use_points(self, points: Points) -> list[str]:
         """Train on uploaded points from now on (the dataset becomes ``"upload"``)."""
+        change: dict[str, Any] = {"problem": points.problem, "dataset": UPLOAD}
+        if self.config.loss not in LOSSES[points.problem]:
+            change["loss"] = LOSSES[points.problem][0]
+        old = self.points
         self.points = points
-        notices = self.configure({"problem": points.problem, "dataset": UPLOAD})
+        try:
+            notices = self.configure(change)
+        except Exception:
+            self.points = old  # all or nothing
+            raise
         self.data = self._make_data()
         self.reset()
         return [points.describe(), *notices]
