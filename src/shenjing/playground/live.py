@@ -25,6 +25,7 @@ import threading
 from typing import Any
 
 import anyio
+import starlette.websockets
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..base.errors import ShenjingError
@@ -39,6 +40,13 @@ MAX_UPDATE_RATE = 60.0
 MAX_MESSAGE = 16_384
 #: Commands a second (average) and in a burst, per page.
 COMMAND_RATE, COMMAND_BURST = 30.0, 60
+#: What a send or receive raises once the page has gone (Starlette 1 names the second;
+#: older versions raise a plain RuntimeError).
+_GONE = (
+    WebSocketDisconnect,
+    OSError,
+    getattr(starlette.websockets, "WebSocketDisconnected", RuntimeError),
+)
 
 
 class Live:
@@ -85,11 +93,11 @@ async def serve_page(ws: WebSocket, registry: dict[str, Live], max_sessions: int
                 while True:
                     text = await ws.receive_text()
                     await _command(live, text, send)
-            except (WebSocketDisconnect, RuntimeError, OSError):
+            except _GONE:
                 pass  # the page went away, maybe while a reply was on its way
             finally:
                 tasks.cancel_scope.cancel()
-    except (WebSocketDisconnect, RuntimeError, OSError):
+    except _GONE:
         pass
     finally:
         live.session.playing = False
@@ -112,7 +120,7 @@ async def _player(live: Live, send: Any) -> None:
         if message is not None:
             try:
                 await send(message)
-            except (WebSocketDisconnect, RuntimeError, OSError):
+            except _GONE:
                 return  # the page went away; serve_page drops the session
         await anyio.sleep(max(0.0, period - (anyio.current_time() - start)))
 
