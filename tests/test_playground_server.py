@@ -289,7 +289,7 @@ def test_divergence_pauses_with_one_line(client):
         _until(ws, "state")
         ws.send_json({"type": "play"})
         error = _until(ws, "error", limit=200)
-        assert "the loss became" in error["message"] and "\n" not in error["message"]
+        assert "smaller learning rate" in error["message"] and "\n" not in error["message"]
         assert _until(ws, "playing")["playing"] is False
         ws.send_json({"type": "step"})  # still answers, from the last finite weights
         assert _until(ws, "error")["type"] == "error"

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..base.errors import ConfigError
 from ..nn import activations as activations_mod
+from ..training import optim as optim_mod
 from . import data
 
 #: Bounds on what a request may ask for.
@@ -34,7 +35,9 @@ ACTIVATIONS = (
     *(n for n in activations_mod.names() if n not in (*_FIRST, "identity")),
     "maxout",
 )
-OPTIMIZERS = ("sgd", "adam", "rmsprop", "adagrad")
+OPTIMIZERS = tuple(
+    n for n in ("sgd", "adam", "adamw", "rmsprop", "adagrad") if n in optim_mod.names()
+)
 #: The losses that fit each task (registry names).
 LOSSES = {
     "classification": ("binary_cross_entropy", "softmax_cross_entropy", "mse"),

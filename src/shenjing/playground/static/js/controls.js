@@ -8,7 +8,7 @@ const LABELS = {
   softplus: "Softplus", gelu: "GELU", maxout: "Maxout",
   binary_cross_entropy: "Binary cross-entropy", softmax_cross_entropy: "Softmax cross-entropy",
   mse: "Mean squared error", huber: "Huber", sse: "Sum of squared errors",
-  sgd: "SGD (momentum)", adam: "Adam", rmsprop: "RMSprop", adagrad: "AdaGrad",
+  sgd: "SGD (momentum)", adam: "Adam", adamw: "AdamW", rmsprop: "RMSprop", adagrad: "AdaGrad",
   none: "None", l1: "L1", l2: "L2",
   circle: "Circle", xor: "Exclusive or", gauss: "Gaussian", spiral: "Spiral",
   plane: "Plane", bump: "Gaussian bump", upload: "Your CSV",
