@@ -88,6 +88,7 @@ def main() -> None:
         arrays["handler_restored"] = np.asarray(
             signal.getsignal(signal.SIGINT) is signal.default_int_handler
         )
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # one that comes after fit is moot
         arrays["steps"] = np.asarray(len(net.history.loss))
         arrays.update(state_arrays(net, opt))
         arrays.update(history_arrays(net.history))
