@@ -14,6 +14,7 @@ from ..data.csvdata import column_list, place, require_pandas
 from ..data.preprocess import Preprocessor
 from ..data.target import class_key
 from ..interop import modelfile as io_mod
+from ..lrfind import lr_find as find_lr
 from ..network.sequential import Sequential
 from ..nn.initializers import as_generator
 from ..training import losses as losses_mod
@@ -62,6 +63,8 @@ class TabularModel:
         self.metrics = dict(metrics or {})
         self.training = dict(training or {})
         self.warnings: list[str] = []
+        #: What ``fit(..., lr_find=True)`` measured (an :class:`~shenjing.LRFindResult`).
+        self.lr_find_result: Any = None
 
     # -- training ---------------------------------------------------------------------
     @classmethod
@@ -87,6 +90,8 @@ class TabularModel:
         source: str = "data",
         progress: bool = False,
         callbacks: Sequence[Any] = (),
+        checkpoint: str | None = None,
+        lr_find: bool = False,
     ) -> TabularModel:
         """Train a network to predict column ``target`` of ``frame`` from the others.
 
@@ -109,6 +114,12 @@ class TabularModel:
             source: the file's name, for messages.
             progress: show a progress bar (tqdm).
             callbacks: passed to :func:`shenjing.fit`.
+            checkpoint: passed to :func:`shenjing.fit`: training saves to (and resumes
+                from) this file.
+            lr_find: run :func:`shenjing.lr_find` on the training rows first and train
+                with its suggested rate instead of ``lr``; the suggestion and its
+                reason are kept in ``training["lr_find"]``, the result in
+                ``model.lr_find_result``.
 
         Raises:
             DataError: with ``source`` first, for any problem with the data.
@@ -152,6 +163,20 @@ class TabularModel:
         training["loss"] = repr(loss_fn)
 
         net = steps.build_network(x.shape[1], hidden, n_out, activation, rng)
+        found = None
+        if lr_find:
+            found = find_lr(
+                net,
+                x[train],
+                fit_target[train],
+                loss=loss_fn,
+                optimizer=optimizer,
+                batch_size=batch_size,
+                seed=seed,
+            )
+            lr = found.suggestion
+            training["lr"] = float(lr)
+            training["lr_find"] = {"suggestion": lr, "lowest": found.lowest, "reason": found.reason}
         # The one training call; its callbacks come from the caller (e.g. a monitor).
         history = steps.train(
             net,
@@ -166,6 +191,7 @@ class TabularModel:
             rng,
             callbacks,
             progress,
+            checkpoint=checkpoint,
         )
         training["epochs_run"] = history.epochs_run
         training["final_loss"] = float(history.per_epoch["loss"][-1])
@@ -177,6 +203,7 @@ class TabularModel:
             **model._score(x[rows], y[rows]),
         }
         model.warnings = list(pre.warnings)
+        model.lr_find_result = found
         return model
 
     # -- predicting -------------------------------------------------------------------
