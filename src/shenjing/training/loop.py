@@ -7,6 +7,10 @@ One step is the notes' loop body, with shenjing's parts::
     plan.backward(loss_fn.backward())                  # backpropagation fills every gradient
     plan.update()                                      # update every parameter in place
 
+When no callback needs every gradient before any update (``on_backward_end``), the last
+two are one call, ``plan.backward_update(...)``, which updates each layer inside the
+backward pass (the same weights, bit for bit; see :mod:`.step`).
+
 Everything is checked once, before the first step, and :class:`.step.StepPlan` binds the
 layers' unchecked passes and the optimizer's prepared parameters once, so the steps do
 no validation, no lookup and no search; mini-batches are gathered into buffers
@@ -177,8 +181,9 @@ def train(
 
     # Clipping and on_backward_end callbacks need every gradient before any update: a
     # step that fuses each layer's backward pass with its update must be off for them.
-    plan = StepPlan(net, opt)  # after on_train_begin, which may still change the network
+    # After on_train_begin, which may still change the network.
     clip = None if clip_limits == (None, None) else Clip(net.parameters(), *clip_limits)
+    plan = StepPlan(net, opt, fuse=not after_backward and clip is None)
     reference = history.loss[0] if history.loss else None  # for the divergence threshold
     bar = (
         None
@@ -213,16 +218,19 @@ def train(
                         raise _diverged(value, state, b, opt, limit, reference)
                     for m in train_metrics.values():
                         m.update(pred, tb)
-                    plan.backward(loss_fn.backward())
-                    if after_backward:
-                        # This step's batch and loss; state.step still counts the steps
-                        # completed before it.
-                        state.batch, state.step_loss = b, value
-                        state.inputs, state.targets = xb, tb
-                        _call(after_backward, "on_backward_end", state)
-                    if clip is not None:
-                        clip()
-                    plan.update()
+                    if plan.fused:  # each layer updated inside its backward pass
+                        plan.backward_update(loss_fn.backward())
+                    else:
+                        plan.backward(loss_fn.backward())
+                        if after_backward:
+                            # This step's batch and loss; state.step still counts the
+                            # steps completed before it.
+                            state.batch, state.step_loss = b, value
+                            state.inputs, state.targets = xb, tb
+                            _call(after_backward, "on_backward_end", state)
+                        if clip is not None:
+                            clip()
+                        plan.update()
 
                     history.loss.append(value)
                     history.lr.append(opt.lr)

@@ -32,6 +32,12 @@ OPTIMIZERS: Registry[type[Optimizer]] = Registry("optimizer")
 class Optimizer(UsesNamespace):
     """Base class: subclasses define ``_init_state`` and ``_update``."""
 
+    #: True when :meth:`apply` updates each parameter from its own value, gradient and
+    #: state only, so ``fit`` may update a layer inside the backward pass as soon as its
+    #: gradients are known (:class:`shenjing.training.step.StepPlan`). An optimizer whose
+    #: update reads several parameters at once (a global norm, say) sets it False.
+    per_parameter: bool = True
+
     def __init__(self, lr: float, weight_decay: float = 0.0) -> None:
         self.lr = number(lr, "lr", low=0.0, low_open=True)
         self.weight_decay = number(weight_decay, "weight_decay", low=0.0)
