@@ -144,7 +144,7 @@ def test_early_stopping_is_resumed(tmp_path):
         )
 
     # Die is a callback of the checkpointed fit: give one of the same type, inert now.
-    class Die(sj.Callback):  # noqa: F811
+    class Die(sj.Callback):
         pass
 
     net = make()
@@ -172,7 +172,7 @@ def test_ctrl_c_saves_a_checkpoint_that_resumes(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         make().fit(*DATA, optimizer=sj.Adam(lr=0.01), callbacks=[CtrlC()], checkpoint=path, **KW)
 
-    class CtrlC(sj.Callback):  # noqa: F811  (the same callback type, inert)
+    class CtrlC(sj.Callback):
         pass
 
     net = make()
