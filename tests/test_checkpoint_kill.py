@@ -20,6 +20,11 @@ WORKER = str(Path(__file__).with_name("_fit_worker.py"))
 KILLS = int(os.environ.get("SHENJING_KILL_POINTS", "3"))
 
 
+def _load(path) -> dict:
+    with np.load(path) as data:  # closed here: an open NpzFile is a ResourceWarning
+        return {key: data[key] for key in data.files}
+
+
 def _start(*args: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     proc = subprocess.Popen(
@@ -53,7 +58,8 @@ def test_killed_and_resumed_equals_uninterrupted(config, tmp_path):
         delay = float(rng.uniform(0.0, 0.8))
         try:
             proc.wait(timeout=delay)
-            break  # finished before the kill: nothing left to kill
+            _finish(proc)  # finished before the kill: nothing left to kill
+            break
         except subprocess.TimeoutExpired:
             proc.send_signal(signal.SIGKILL)
             proc.communicate()
@@ -61,9 +67,9 @@ def test_killed_and_resumed_equals_uninterrupted(config, tmp_path):
             kills += 1
     else:
         _finish(_start(config, "run", str(out), str(ckpt)))
-    a, b = np.load(ref), np.load(out)
-    assert sorted(a.files) == sorted(b.files)
-    for key in a.files:
+    a, b = _load(ref), _load(out)
+    assert sorted(a) == sorted(b)
+    for key in a:
         assert a[key].dtype == b[key].dtype
         assert np.array_equal(a[key], b[key]), f"{key} differs after kills at {delays} s"
     assert ckpt.exists()

@@ -21,6 +21,11 @@ WORKER = str(Path(__file__).with_name("_fit_worker.py"))
 INTERRUPTS = int(os.environ.get("SHENJING_INTERRUPT_POINTS", "3"))
 
 
+def _load(path) -> dict:
+    with np.load(path) as data:  # closed here: an open NpzFile is a ResourceWarning
+        return {key: data[key] for key in data.files}
+
+
 def _run(*args: str, interrupt_after: float | None = None) -> int:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     proc = subprocess.Popen(
@@ -49,7 +54,7 @@ def test_sigint_at_random_moments_leaves_one_whole_step(config, tmp_path):
     for i in range(INTERRUPTS):
         out = tmp_path / f"int{i}.npz"
         _run(config, "interrupt", str(out), interrupt_after=float(rng.uniform(0.0, 0.3)))
-        data = np.load(out)
+        data = _load(out)
         assert bool(data["handler_restored"])  # fit put Python's handler back
         if int(data["interrupted"]):
             assert bool(data["same_history"])  # exc.history is net.history
@@ -59,12 +64,12 @@ def test_sigint_at_random_moments_leaves_one_whole_step(config, tmp_path):
     steps = sorted({int(d["steps"]) for d in results})
     ref_path = tmp_path / "ref.npz"
     _run(config, "steps:" + ",".join(map(str, steps)), str(ref_path))
-    ref = np.load(ref_path)
+    ref = _load(ref_path)
     for data in results:
         k = int(data["steps"])
         assert len(data["history.loss"]) == len(data["history.lr"]) == k
-        state = [key for key in data.files if key.startswith(("param.", "opt."))]
-        assert state and all(f"{k}.{key}" in ref.files for key in state)
+        state = [key for key in data if key.startswith(("param.", "opt."))]
+        assert state and all(f"{k}.{key}" in ref for key in state)
         for key in state:
             assert np.array_equal(data[key], ref[f"{k}.{key}"]), (k, key)
         if config.startswith("adam"):
