@@ -33,10 +33,14 @@ from .network.fit import fit
 from .network.sequential import Sequential
 from .nn import activations, initializers
 from .nn.activations import ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
+from .nn.batchnorm import BatchNorm
+from .nn.dropout import Dropout
 from .nn.layer import Layer, Parameter
+from .nn.layernorm import LayerNorm
 from .nn.linear import Linear
 from .nn.maxout import Maxout
 from .nn.neuron import Neuron
+from .nn.softmax import Softmax
 from .training import callbacks, losses, metrics, optim, schedules
 from .training.callbacks import Callback, EarlyStopping, History, TrainState
 from .training.losses import (
@@ -131,6 +135,7 @@ __all__ = [
     "AdaGrad",
     "Adam",
     "AdamW",
+    "BatchNorm",
     "BinaryCrossEntropy",
     "Callback",
     "CompareResult",
@@ -140,6 +145,7 @@ __all__ = [
     "DataError",
     "DiagnosticReport",
     "DivergenceError",
+    "Dropout",
     "EarlyStopping",
     "ExponentialDecay",
     "Finding",
@@ -149,6 +155,7 @@ __all__ = [
     "Identity",
     "LRFindResult",
     "Layer",
+    "LayerNorm",
     "LayerReport",
     "LeakyReLU",
     "Linear",
@@ -171,6 +178,7 @@ __all__ = [
     "ShapeError",
     "ShenjingError",
     "Sigmoid",
+    "Softmax",
     "SoftmaxCrossEntropy",
     "Softplus",
     "StateError",

@@ -8,7 +8,12 @@ file that is missing, truncated, corrupted, too new or hostile raises
 
 The format, version 1, is defined in ``docs/file-format.md``: a ZIP archive of *stored*
 members, ``shenjing.json`` (the architecture as JSON) then one ``params/<i>.<name>.npy``
-per parameter (NumPy's ``.npy`` format 1.0, little-endian, C order).
+per parameter (NumPy's ``.npy`` format 1.0, little-endian, C order). Version 2 adds
+what layers keep besides their parameters: ``state/<i>.<name>.npy`` for each persistent
+array (``BatchNorm``'s running statistics) and a layer's ``rng_state`` (``Dropout``'s)
+in ``shenjing.json``, and optional sections after the parameters (the optimizer's state,
+a checkpoint's training position): ``<section>.json`` and the arrays it declares. A
+network without any of these is still written as version 1.
 """
 
 from __future__ import annotations
@@ -29,10 +34,15 @@ from ..nn.layer import Layer
 from ..nn.registry import LAYER_TYPES
 from ..training.checkpoint import Section, optimizer_state
 from . import sections as sections_mod
+from .modelstate import give_layer_state, layer_state_keys
 
 FORMAT = "shenjing-model"
-VERSION = 1
-SUPPORTED_VERSIONS = (1, 2)  # 2: optional sections after the parameters (sections.py)
+VERSION = 2
+SUPPORTED_VERSIONS = (1, 2)  # 2 adds optional sections after the parameters (sections.py)
+#: Layer keys version 2 adds, both optional: persistent arrays and the random state.
+_STATE_KEYS = {"state": dict, "rng_state": dict}
+#: A config may ask for this many values (512 KiB in float64) whatever the file stores.
+_FREE_VALUES = 2**16
 
 # LAYER_TYPES, the only classes a model file can name, is the read-only view of the
 # layer registry (shenjing.nn.registry, @register_layer) by exact class name: a file
@@ -99,12 +109,14 @@ def write(
 ) -> None:
     """:func:`save` with ``sections`` (name → (JSON object, arrays)) after the parameters."""
     net = _as_network(net)
-    text = _document(net, metadata, 2 if sections else 1)
+    text = _document(net, metadata, has_sections=bool(sections))
     members: dict[str, np.ndarray | bytes] = {
         _member(i, name): value
         for i, layer in enumerate(net.layers)
         for name, value in layer.params.items()
     }
+    for i, layer in enumerate(net.layers):
+        members.update((_member(i, k, "state"), v) for k, v in layer.persistent_state().items())
     for section, (doc, arrays) in sections.items():
         members.update(sections_mod.to_members(section, doc, arrays))
     atomic_write(path, lambda f: _write_zip(f, text, members), error=ModelFileError)
@@ -165,8 +177,12 @@ def _as_network(net: Any) -> Sequential:
     return net
 
 
-def _document(net: Sequential, metadata: Any, version: int = VERSION) -> bytes:
-    """The UTF-8 ``shenjing.json``; every check of a save happens here, before any write."""
+def _document(net: Sequential, metadata: Any, has_sections: bool = False) -> bytes:
+    """The UTF-8 ``shenjing.json``; every check of a save happens here, before any write.
+
+    Version 2 only when the file needs it (sections, or layer state), so that a plain
+    network stays readable by shenjing 0.1.
+    """
     from ..base.version import __version__
 
     if not isinstance(metadata, dict):
@@ -183,12 +199,14 @@ def _document(net: Sequential, metadata: Any, version: int = VERSION) -> bytes:
                 name: {"shape": list(value.shape), "dtype": value.dtype.name}
                 for name, value in layer.params.items()
             },
+            **layer_state_keys(layer),
         }
         for layer in net.layers
     ]
+    stateful = any(key in spec for spec in layers for key in _STATE_KEYS)
     document = {
         "format": FORMAT,
-        "version": version,
+        "version": VERSION if stateful or has_sections else 1,
         "shenjing_version": __version__,
         "dtype": net.compute_dtype.name,
         "layers": layers,
@@ -197,8 +215,8 @@ def _document(net: Sequential, metadata: Any, version: int = VERSION) -> bytes:
     return json.dumps(document, allow_nan=False).encode("utf-8")
 
 
-def _member(index: int, name: str) -> str:
-    return f"params/{index}.{name}.npy"
+def _member(index: int, name: str, folder: str = "params") -> str:
+    return f"{folder}/{index}.{name}.npy"
 
 
 def _zip_info(name: str) -> zipfile.ZipInfo:
@@ -236,6 +254,8 @@ def _read(zf: zipfile.ZipFile, file_size: int) -> tuple[Sequential, dict[str, Se
         names, doc["version"], lambda m: _read_member(zf, m, 0, _JSON_MAX_BYTES, file_size)
     )
     expected |= sections_mod.member_names(section_docs)
+    for i, spec in enumerate(doc["layers"]):
+        expected |= {_member(i, name, "state") for name in spec.get("state", {})}
     if set(names) != expected:
         extra, missing = sorted(set(names) - expected), sorted(expected - set(names))
         raise ModelFileError(f"unexpected members {extra[:5]}, missing members {missing[:5]}")
@@ -300,9 +320,12 @@ def _read_document(raw: bytes) -> dict[str, Any]:
     if not doc["layers"]:
         raise ModelFileError('"layers" is empty; a network has at least one layer')
     for i, spec in enumerate(doc["layers"]):
-        _check_fields(spec, f"layers[{i}]", type=str, config=dict, params=dict)
-        for name, param in spec["params"].items():
-            where = f"layers[{i}].params.{name}"
+        added = {k: v for k, v in _STATE_KEYS.items() if k in spec and version >= 2}
+        _check_fields(spec, f"layers[{i}]", type=str, config=dict, params=dict, **added)
+        arrays = [("params", n, p) for n, p in spec["params"].items()]
+        arrays += [("state", n, p) for n, p in spec.get("state", {}).items()]
+        for folder, name, param in arrays:
+            where = f"layers[{i}].{folder}.{name}"
             _check_fields(param, where, shape=list, dtype=str)
             shape = param["shape"]
             if not all(type(n) is int and n >= 0 for n in shape):
@@ -326,9 +349,13 @@ def _read_layer(
     # Linear and Maxout allocate in × out (× pieces) values from their config before
     # their shapes can be compared with the file's. Bounding the product of the config's
     # integers by the values the file really holds stops a few bytes of JSON from
-    # asking for gigabytes.
+    # asking for gigabytes. A layer may have no stored values at all (LayerNorm without
+    # affine parameters, of `features` inputs): up to _FREE_VALUES are allowed regardless.
     n_values = sum(a.size for a in arrays.values())
-    if math.prod(v for v in spec["config"].values() if type(v) is int) > max(n_values, 1):
+    n_values += sum(math.prod(s["shape"]) for s in spec.get("state", {}).values())
+    if math.prod(v for v in spec["config"].values() if type(v) is int) > max(
+        n_values, _FREE_VALUES
+    ):
         raise ModelFileError(f"layers[{i}].config asks for more than the {n_values} values stored")
     try:
         layer = cls(**spec["config"])
@@ -347,6 +374,12 @@ def _read_layer(
                 f"the file holds {value.dtype.name} {value.shape}"
             )
         param[...] = value
+    specs = spec.get("state", {})
+    arrays = {
+        name: _read_array(zf, _member(i, name, "state"), tuple(s["shape"]), dtype, file_size)
+        for name, s in specs.items()
+    }
+    give_layer_state(layer, i, arrays, spec.get("rng_state"))
     return layer
 
 

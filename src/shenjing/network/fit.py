@@ -11,12 +11,14 @@ from typing import Any
 
 from ..diagnosis.monitor import as_monitor
 from ..nn.initializers import Seed
+from ..nn.modes import runs_in_mode
 from ..training import losses as losses_mod
 from ..training import optim as optim_mod
 from ..training.callbacks import History
 from ..training.loop import DIVERGENCE, train
 
 
+@runs_in_mode(training=True)  # the caller's mode is restored when fit returns or raises
 def fit(
     net: Any,
     x: Any,
@@ -90,6 +92,10 @@ def fit(
             ``checkpoint_state``/``load_checkpoint_state`` (EarlyStopping does; a
             Monitor's diagnostics restart).
         checkpoint_every: also save every this many steps (default: once per epoch).
+
+    Training runs in training mode (dropout on, batch statistics) and each epoch's
+    validation in evaluation mode; every layer's mode is put back as the caller had it
+    when ``fit`` returns or raises.
 
     Returns:
         A :class:`~shenjing.callbacks.History`; ``net.history`` is the same object,
