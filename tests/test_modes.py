@@ -235,3 +235,11 @@ def test_mlp_places_norm_and_dropout():
             sj.mlp(3, 8, 2, seed=0, **bad)
     maxout = sj.mlp(3, 8, 2, activation="maxout", dropout=0.1, seed=0)
     assert [type(layer).__name__ for layer in maxout] == ["Maxout", "Dropout", "Linear"]
+
+
+def test_summary_shows_the_new_layers_and_their_parameters():
+    text = regularised_net("float32").summary()
+    assert "BatchNorm(16, momentum=0.1, eps=1e-05)" in text and "Dropout(p=0.3)" in text
+    assert "LayerNorm(8, eps=1e-05)" in text
+    rows = {line.split()[1].split("(")[0]: line.split()[-1] for line in text.splitlines()[4:12]}
+    assert rows["BatchNorm"] == "32" and rows["Dropout"] == "0" and rows["LayerNorm"] == "16"
