@@ -74,6 +74,10 @@ class Sequential(Layer):
         self.loss: losses_mod.Loss | None = None
         #: Free-form JSON-able data kept with the model by ``sj.save``.
         self.metadata: dict[str, Any] = {}
+        #: The History of the last ``fit``, filled as it trains (kept on Ctrl-C).
+        self.history: Any = None
+        #: The optimizer ``sj.load`` read from a file saved with ``optimizer=``.
+        self.optimizer: Any = None
 
     # -- structure ------------------------------------------------------------------
     def _check_widths(self) -> None:
