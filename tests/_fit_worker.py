@@ -21,7 +21,10 @@ import shenjing as sj
 def config(name: str, epochs: int) -> tuple[sj.Sequential, dict]:
     x, y = sj.datasets.spiral(seed=0)
     dtype = "float64" if name.endswith("64") else "float32"
-    net = sj.mlp(2, [48, 48], 3, seed=1, dtype=dtype)
+    # Dropout in both (its masks come from its own generator), BatchNorm in one (running
+    # statistics that are not trained).
+    norm = "batch" if name.startswith("adam") else None
+    net = sj.mlp(2, [48, 48], 3, seed=1, dtype=dtype, dropout=0.1, norm=norm)
     kwargs = dict(
         x=x,
         y=y,

@@ -23,11 +23,11 @@ class CheckpointTestNoise(sj.Layer):
     non-trainable array in ``persistent_state()``.
     """
 
-    def __init__(self, sigma: float = 0.1) -> None:
+    def __init__(self, sigma: float = 0.1, dtype: str = "float64") -> None:
         super().__init__()
         self.sigma = sigma
         self.rng = np.random.default_rng(3)
-        self.calls = np.zeros(1)
+        self.calls = np.zeros(1, dtype)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.calls += 1
@@ -51,7 +51,7 @@ class CheckpointTestNoise(sj.Layer):
         self.calls[...] = state["calls"]
 
     def get_config(self) -> dict[str, Any]:
-        return {"sigma": self.sigma}
+        return {"sigma": self.sigma, "dtype": self.calls.dtype.name}
 
 
 class Crash(sj.Callback):
@@ -68,7 +68,7 @@ class Crash(sj.Callback):
 def make(dtype="float64", noise=False):
     layers = [sj.Linear(2, 16, seed=1, dtype=dtype), sj.Tanh()]
     if noise:
-        layers.append(CheckpointTestNoise(0.05))
+        layers.append(CheckpointTestNoise(0.05, dtype))
     layers.append(sj.Linear(16, 3, seed=2, dtype=dtype))
     return sj.Sequential(*layers)
 
@@ -316,3 +316,11 @@ def test_another_fit_or_network_is_refused(tmp_path):
         _fit(make(), sj.Adam(lr=0.01), checkpoint_every=3)
     with pytest.raises(sj.ConfigError, match="checkpoint must be"):
         _fit(make(), sj.Adam(lr=0.01), checkpoint=3)
+
+
+def test_a_seeded_dropout_network_saves_and_loads(tmp_path):
+    """mlp(dropout=..., seed=...) gives Dropout a 63-bit seed, which is no size."""
+    net = sj.mlp(2, [8], 3, dropout=0.2, seed=1)
+    assert net[2].get_config()["seed"] > 2**40
+    sj.save(net, tmp_path / "d.shj")
+    assert sj.load(tmp_path / "d.shj")[2].get_config() == net[2].get_config()

@@ -353,9 +353,9 @@ def _read_layer(
     # affine parameters, of `features` inputs): up to _FREE_VALUES are allowed regardless.
     n_values = sum(a.size for a in arrays.values())
     n_values += sum(math.prod(s["shape"]) for s in spec.get("state", {}).values())
-    if math.prod(v for v in spec["config"].values() if type(v) is int) > max(
-        n_values, _FREE_VALUES
-    ):
+    # A seed is an integer that sizes nothing (Dropout's, from mlp(seed=...), is 63 bits).
+    sizes = (v for k, v in spec["config"].items() if type(v) is int and k != "seed")
+    if math.prod(sizes) > max(n_values, _FREE_VALUES):
         raise ModelFileError(f"layers[{i}].config asks for more than the {n_values} values stored")
     try:
         layer = cls(**spec["config"])
