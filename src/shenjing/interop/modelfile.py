@@ -309,13 +309,19 @@ def _read_member(zf: zipfile.ZipFile, name: str, low: int, high: int, file_size:
     The check comes before reading so that a header claiming gigabytes (a zip bomb, or a
     flipped bit) costs nothing; ``zf.read`` then checks the CRC-32.
     """
+    return zf.read(_checked_info(zf, name, low, high, file_size))
+
+
+def _checked_info(
+    zf: zipfile.ZipFile, name: str, low: int, high: int, file_size: int
+) -> zipfile.ZipInfo:
     info = zf.getinfo(name)
     if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1:
         raise ModelFileError(f"member {name} is compressed or encrypted; members are stored")
     size, high = info.file_size, min(high, file_size)
     if not low <= size <= high or info.compress_size != size:
         raise ModelFileError(f"member {name} claims {size} bytes; expected {low} to {high}")
-    return zf.read(info)
+    return info
 
 
 def _read_document(raw: bytes) -> dict[str, Any]:
@@ -374,22 +380,17 @@ def _read_layer(
         raise ModelFileError(
             f"layers[{i}]: unknown layer type {shown(spec['type'])}; known: {known}"
         )
-    arrays = {
-        name: _read_array(zf, _member(i, name), tuple(param["shape"]), dtype, file_size)
-        for name, param in spec["params"].items()
-    }
     # Linear and Maxout allocate in × out (× pieces) values from their config before
     # their shapes can be compared with the file's. Bounding the product of the config's
-    # integers by the values the file really holds stops a few bytes of JSON from
-    # asking for gigabytes. A layer may have no stored values at all (LayerNorm without
-    # affine parameters, of `features` inputs): up to _FREE_VALUES are allowed regardless.
-    n_values = sum(a.size for a in arrays.values())
-    # A state array's declared shape counts for at most what the file could hold (it is
-    # read, and checked against the file, after the layer is built).
+    # integers by the values the file declares (each declared shape capped by what the
+    # file could hold; each is checked against its member below) stops a few bytes of
+    # JSON from asking for gigabytes. A layer may have no stored values at all (LayerNorm
+    # without affine parameters, of `features` inputs): up to _FREE_VALUES are allowed.
     most = file_size // dtype.itemsize
-    for state in spec.get("state", {}).values():
-        fits = bounded.product_at_most(state["shape"], most)
-        n_values += int(np.prod(state["shape"], dtype=np.int64)) if fits else most
+    n_values = 0
+    for declared in [*spec["params"].values(), *spec.get("state", {}).values()]:
+        fits = bounded.product_at_most(declared["shape"], most)
+        n_values += int(np.prod(declared["shape"], dtype=np.int64)) if fits else most
     # A seed is an integer that sizes nothing (Dropout's, from mlp(seed=...), is 63 bits).
     sizes = [abs(v) for k, v in spec["config"].items() if type(v) is int and k != "seed"]
     if not bounded.product_at_most(sizes, max(n_values, _FREE_VALUES)):
@@ -400,19 +401,25 @@ def _read_layer(
         raise ModelFileError(
             f"layers[{i}]: cannot build {cls.__name__}: {shown(str(exc), 200)}"
         ) from exc
-    if set(layer.params) != set(arrays):
+    if set(layer.params) != set(spec["params"]):
         raise ModelFileError(
             f"layers[{i}]: {layer!r} has parameters {sorted(layer.params)}, "
-            f"the file {sorted(arrays)}"
+            f"the file {sorted(spec['params'])}"
         )
-    for name, value in arrays.items():
-        param = layer.params[name]
-        if param.shape != value.shape or param.dtype.name != value.dtype.name:
+    # One member at a time, after the layer is built: a load holds the network plus one
+    # member's bytes, not every array twice.
+    for name, declared in spec["params"].items():
+        param, shape = layer.params[name], tuple(declared["shape"])
+        _check_fits(_member(i, name), shape, dtype, file_size)
+        if param.shape != shape or param.dtype.name != dtype.name:
             raise ModelFileError(
                 f"layers[{i}].params.{name}: {layer!r} needs {param.dtype.name} {param.shape}, "
-                f"the file holds {value.dtype.name} {value.shape}"
+                f"the file holds {dtype.name} {shape}"
             )
-        param[...] = value
+        if param.dtype.str == dtype.str and param.flags.c_contiguous:
+            _read_array_into(zf, _member(i, name), param, file_size)
+        else:  # a big-endian machine: read, then convert
+            param[...] = _read_array(zf, _member(i, name), shape, dtype, file_size)
     specs = spec.get("state", {})
     arrays = {
         name: _read_array(zf, _member(i, name, "state"), tuple(s["shape"]), dtype, file_size)
@@ -422,26 +429,62 @@ def _read_layer(
     return layer
 
 
-def _read_array(
-    zf: zipfile.ZipFile, name: str, shape: tuple[int, ...], dtype: np.dtype, file_size: int
-) -> np.ndarray:
-    if not bounded.product_at_most(shape, file_size // dtype.itemsize):
-        raise ModelFileError(
-            f"member {name} claims shape {shown(list(shape))}, more than the {file_size} "
-            "bytes of the file hold"
-        )
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    data = _read_member(zf, name, nbytes, nbytes + _NPY_HEADER_MAX, file_size)
-    version, header, offset = bounded.npy_header(data)
+def _read_array_into(zf: zipfile.ZipFile, name: str, out: np.ndarray, file_size: int) -> None:
+    """Stream member ``name`` into ``out`` (C order, the file's byte order), 1 MiB at a time.
+
+    Memory is ``out`` plus one chunk, not the member's bytes and a copy; the CRC-32 is
+    checked by zipfile as the last byte is read (a mismatch raises before ``out`` is used).
+    """
+    nbytes = out.nbytes
+    info = _checked_info(zf, name, nbytes, nbytes + _NPY_HEADER_MAX, file_size)
+    with zf.open(info) as member:
+        prefix = member.read(10)
+        length = int.from_bytes(prefix[8:10], "little") if len(prefix) == 10 else 0
+        prefix += member.read(length)
+        version, header, offset = bounded.npy_header(prefix)
+        _check_npy(name, version, header, (out.shape, False, out.dtype.str))
+        if info.file_size - offset != nbytes:
+            raise ModelFileError(
+                f"member {name} has {info.file_size - offset} data bytes, not {nbytes}"
+            )
+        view = out.data.cast("B")
+        at = 0
+        while at < nbytes:
+            chunk = member.read(min(2**20, nbytes - at))
+            if not chunk:
+                raise ModelFileError(f"member {name} ends after {at} of {nbytes} data bytes")
+            view[at : at + len(chunk)] = chunk
+            at += len(chunk)
+        member.read(1)  # the end: zipfile checks the CRC-32 here
+
+
+def _check_npy(name: str, version: Any, header: Any, expected: Any) -> None:
     if version != (1, 0):
         raise ModelFileError(f"member {name} is .npy version {version}, expected (1, 0)")
     # Compare the header with shenjing.json before anything is made of the data.
-    expected = (shape, False, dtype.str)
     if header != expected:
         raise ModelFileError(
             f"member {name} holds (shape, fortran_order, dtype) {shown(header, 120)}, "
             f"expected {expected}"
         )
+
+
+def _check_fits(name: str, shape: tuple[int, ...], dtype: np.dtype, file_size: int) -> None:
+    if not bounded.product_at_most(shape, file_size // dtype.itemsize):
+        raise ModelFileError(
+            f"member {name} claims shape {shown(list(shape))}, more than the {file_size} "
+            "bytes of the file hold"
+        )
+
+
+def _read_array(
+    zf: zipfile.ZipFile, name: str, shape: tuple[int, ...], dtype: np.dtype, file_size: int
+) -> np.ndarray:
+    _check_fits(name, shape, dtype, file_size)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    data = _read_member(zf, name, nbytes, nbytes + _NPY_HEADER_MAX, file_size)
+    version, header, offset = bounded.npy_header(data)
+    _check_npy(name, version, header, (shape, False, dtype.str))
     if len(data) - offset != nbytes:
         raise ModelFileError(f"member {name} has {len(data) - offset} data bytes, not {nbytes}")
     # A view of the member's bytes, not a copy: the layer copies it into its own arrays.
