@@ -28,6 +28,7 @@ LEVELS = {
     "tabular": 5,
     "sklearn": 5,
     "notes": 5,
+    "lrfind": 5,
     "plot": 6,
     "cli": 7,
     "__main__": 8,

@@ -22,6 +22,7 @@ from .diagnostics import (
     report_figure,
     update_ratios,
 )
+from .lrfind import lr_find_curve
 from .training import compare_curves, compare_units, decision_boundary, loss_curve
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "diagnostics",
     "gradient_flow",
     "loss_curve",
+    "lr_find_curve",
     "new_axes",
     "report_figure",
     "save",

@@ -35,10 +35,16 @@ class Batches:
     def __len__(self) -> int:
         return math.ceil(len(self.X) / self.batch)
 
-    def epoch(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def order(self) -> np.ndarray | None:
+        """A new epoch's order of the rows (``None``: in order). Drawn from ``rng``."""
+        return self.rng.permutation(len(self.X)) if self.shuffle else None
+
+    def epoch(
+        self, order: np.ndarray | None = None, first: int = 0
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """The batches of one epoch in ``order``, from batch ``first`` on (a resumed epoch)."""
         n, batch = len(self.X), self.batch
-        order = self.rng.permutation(n) if self.shuffle else None
-        for start in range(0, n, batch):
+        for start in range(first * batch, n, batch):
             stop = min(start + batch, n)
             if order is None and self.viewable:
                 yield self.X[start:stop], self.T[start:stop]
