@@ -317,6 +317,44 @@ class AdaGrad(Optimizer):
         return {"lr": self.lr, "eps": self.eps, "weight_decay": self.weight_decay}
 
 
+@OPTIMIZERS.register("adamw")
+class AdamW(Adam):
+    """AdamW (Loshchilov & Hutter 2019): Adam with decoupled weight decay.
+
+    p ← p - lr · λ · p                         decay first, apart from the gradient
+    then Adam's update of p from the gradient itself (t, m, v, bias correction as in
+    :class:`Adam`): the decay is not divided by √v̂, so every weight shrinks at the same
+    rate, which L2 in the gradient (``Adam(weight_decay=...)``) does not give.
+    This is ``torch.optim.AdamW``'s order of operations.
+
+    Args:
+        lr: learning rate > 0. Default 1e-3.
+        betas: (β1, β2), each in [0, 1). Default (0.9, 0.999).
+        eps: > 0, added to the denominator. Default 1e-8.
+        weight_decay: λ ≥ 0, decoupled. Default 0.01 (PyTorch's).
+    """
+
+    def __init__(
+        self,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.01,
+    ) -> None:
+        super().__init__(lr, betas, eps, weight_decay)
+
+    def apply(self, prepared: list[tuple[Parameter, dict[str, Any]]]) -> None:
+        """One update of every prepared parameter; the gradient is used as it is."""
+        update = self._update
+        for param, state in prepared:
+            update(param.value, param.grad, state)
+
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
+        if self.weight_decay:
+            p *= 1 - self.lr * self.weight_decay  # p = p - lr λ p
+        super()._update(p, g, state)
+
+
 #: Elements per block in :func:`_subtract_scaled`: 256 KiB of float32, so a block of the
 #: scratch array is still in the core's L2 cache when it is read back.
 _BLOCK = 65536
