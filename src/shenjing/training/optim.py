@@ -165,11 +165,7 @@ class SGD(Optimizer):
                 g = step
             else:
                 g = v
-        if p.size <= _BLOCK:  # p -= lr * g, _subtract_scaled's small case without its call
-            np.multiply(g, self.lr, out=step)
-            p -= step
-        else:
-            _subtract_scaled(p, g, self.lr, step)
+        _subtract_scaled(p, g, self.lr, step)  # p -= lr * g
 
     def get_config(self) -> dict[str, Any]:
         return {
