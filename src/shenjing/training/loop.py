@@ -42,6 +42,7 @@ from .clipping import Clip
 from .evaluation import evaluate_batches, make_metrics
 from .interrupts import DeferredInterrupt
 from .progress import progress_bar
+from .rows import training_input
 from .step import StepPlan
 
 #: ``fit(divergence=...)``'s default: a finite loss above this many times the first
@@ -114,7 +115,7 @@ def train(
             raise ModelFileError("the checkpoint has no training or optimizer section")
         rng.bit_generator.state = resume.start_rng(training[0])  # the split is redrawn
 
-    X = net.check_input(x, "x")
+    X = training_input(net, x)  # an array, or rows read per batch (memmap, Zarr, HDF5)
     check_rows(X.shape[0], y)
     width = net.output_features(X.shape[1])
     T = loss_fn.prepare_target(y, (X.shape[0], width), net.compute_dtype)
@@ -133,7 +134,6 @@ def train(
     val_metrics = make_metrics(metrics, loss_fn)
     history = History()
     state = TrainState(net=net, optimizer=opt, loss_fn=loss_fn, history=history)
-    net.loss, net.history = loss_fn, history
     fingerprint = {
         "rows": n,
         "validation_rows": 0 if val is None else len(val[0]),
@@ -149,15 +149,19 @@ def train(
         "callbacks": [type(cb).__name__ for cb in callbacks],
     }
 
-    _call(callbacks, "on_train_begin", state)
     if sched is not None:
         sched.start(opt.lr, len(batches), epochs)
-    pos = resume.Position()
-    if saved is not None:
-        pos = _resume(
+    pos, callback_states = resume.Position(), None
+    if saved is not None:  # checked whole, then applied
+        pos, callback_states = _resume(
             saved, fingerprint, n, batches, rng, net, opt, history, sched, callbacks, train_metrics
         )
         state.step = len(history.loss)
+    net.loss, net.history = loss_fn, history
+
+    _call(callbacks, "on_train_begin", state)
+    if callback_states is not None:
+        resume.load_callbacks(callbacks, callback_states)
 
     def save(position: resume.Position) -> None:
         assert store is not None
@@ -287,8 +291,11 @@ def _resume(
     sched: Any,
     callbacks: list[Any],
     train_metrics: dict[str, Any],
-) -> resume.Position:
-    """Put a checkpoint's state into this fit: every part checked before any is applied."""
+) -> tuple[resume.Position, list[Any]]:
+    """Put a checkpoint's state into this fit: every part checked before any is applied.
+
+    Returns the position and the callbacks' states, loaded after ``on_train_begin``.
+    """
     params, sections = saved
     doc, arrays = sections["training"]
     resume.check_fingerprint(doc, fingerprint)
@@ -296,7 +303,7 @@ def _resume(
     probe = type(opt)(**opt.get_config())  # the optimizer state, checked on a spare
     opt_doc, opt_arrays = sections["optimizer"]
     load_optimizer_state(probe, opt_doc, opt_arrays, live)
-    pos, _ = resume.restore(
+    pos, _, callback_states = resume.restore(
         doc,
         arrays,
         n_rows=n,
@@ -312,7 +319,7 @@ def _resume(
     opt.state.update(probe.state)
     for p in live:
         p.value[...] = params[p.name]
-    return pos
+    return pos, callback_states
 
 
 def _interrupted(

@@ -142,8 +142,9 @@ def restore(
     schedule: Any,
     callbacks: list[Any],
     metrics: dict[str, Any],
-) -> tuple[Position, int]:
-    """Put the section's state back; returns the position and the steps done.
+) -> tuple[Position, int, list[Any]]:
+    """Put the section's state back; returns the position, the steps done and the
+    callbacks' states (for :func:`load_callbacks`).
 
     Everything is read and checked first; only then is anything changed, so a
     malformed section (a :class:`ModelFileError`) leaves the fit untouched.
@@ -206,10 +207,14 @@ def restore(
         vars(metrics[name]).update(state)
     if schedule is not None:
         schedule.load_state(decode(sched_state))
-    for cb, state in zip(callbacks, cb_states, strict=True):
+    return position, step, cb_states
+
+
+def load_callbacks(callbacks: list[Any], states: list[Any]) -> None:
+    """Give each callback its saved state (after its ``on_train_begin`` reset it)."""
+    for cb, state in zip(callbacks, states, strict=True):
         if state is not None and callable(getattr(cb, "load_checkpoint_state", None)):
             cb.load_checkpoint_state(decode(state))
-    return position, step
 
 
 def _int(value: Any) -> int:
