@@ -26,6 +26,7 @@ LEVELS = {
     "interop": 5,
     "comparison": 5,
     "tabular": 5,
+    "playground": 5,
     "sklearn": 5,
     "notes": 5,
     "lrfind": 5,

@@ -88,6 +88,7 @@ _LAZY_NAMES = {
     "lr_find": "lrfind",
     "LRFindResult": "lrfind",
     "CompareResult": "comparison",
+    "on_cluster": "comparison.cluster",
     "read_csv": "data.csvdata",
     "diagnose": "diagnosis.diagnostics",
     "DiagnosticReport": "diagnosis.report",
@@ -104,6 +105,7 @@ _LAZY_NAMES = {
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     from .comparison import CompareResult, compare
+    from .comparison.cluster import on_cluster
     from .data.csvdata import read_csv
     from .data.preprocess import Preprocessor
     from .diagnosis.diagnostics import DiagnosticReport, Finding, LayerReport, diagnose
@@ -202,6 +204,7 @@ __all__ = [
     "lr_find",
     "metrics",
     "mlp",
+    "on_cluster",
     "optim",
     "read_csv",
     "sanity_check",

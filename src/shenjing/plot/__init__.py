@@ -23,7 +23,7 @@ from .diagnostics import (
     update_ratios,
 )
 from .lrfind import lr_find_curve
-from .training import compare_curves, decision_boundary, loss_curve
+from .training import compare_curves, compare_units, decision_boundary, loss_curve
 
 __all__ = [
     "activation_histograms",
@@ -31,6 +31,7 @@ __all__ = [
     "activation_values",
     "activations_figure",
     "compare_curves",
+    "compare_units",
     "dead_and_saturated",
     "decision_boundary",
     "diagnostics",

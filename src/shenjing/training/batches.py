@@ -4,28 +4,31 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
 from ..base.checks import number
 from ..base.errors import ShapeError
+from .rows import RowSubset, gather
 
 
 class Batches:
     """The mini-batches of an epoch, in order or in a fresh seeded shuffle.
 
-    In order, a batch is a view of the data (no copy). Shuffled, its rows are gathered
-    into two buffers allocated once per ``fit``, so a step allocates nothing; the short
-    last batch uses their leading rows.
+    In order, a batch of an array is a view of it (no copy). Shuffled, or from data read
+    by rows (:class:`~.rows.RowSource`, :class:`~.rows.RowSubset`: a memmap of another
+    dtype, Zarr, HDF5, the training rows of a validation split), its rows are gathered
+    into two buffers allocated once per ``fit``, so a step allocates nothing and memory
+    stays bounded by the batch; the short last batch uses their leading rows.
     """
 
-    def __init__(
-        self, X: np.ndarray, T: np.ndarray, batch: int, shuffle: bool, rng: np.random.Generator
-    ) -> None:
+    def __init__(self, X: Any, T: Any, batch: int, shuffle: bool, rng: np.random.Generator) -> None:
         self.X, self.T, self.batch, self.rng = X, T, batch, rng
         # A full batch is the same whatever the order: nothing to shuffle.
         self.shuffle = shuffle and batch < len(X)
-        if self.shuffle:
+        self.viewable = isinstance(X, np.ndarray) and isinstance(T, np.ndarray)
+        if self.shuffle or not self.viewable:
             self.x_buf = np.empty((batch, *X.shape[1:]), X.dtype)
             self.t_buf = np.empty((batch, *T.shape[1:]), T.dtype)
 
@@ -43,19 +46,21 @@ class Batches:
         n, batch = len(self.X), self.batch
         for start in range(first * batch, n, batch):
             stop = min(start + batch, n)
-            if order is None:
+            if order is None and self.viewable:
                 yield self.X[start:stop], self.T[start:stop]
             else:
-                rows, m = order[start:stop], stop - start
-                # mode="clip" lets take write straight into out (rows are valid anyway).
-                xb = np.take(self.X, rows, axis=0, out=self.x_buf[:m], mode="clip")
-                tb = np.take(self.T, rows, axis=0, out=self.t_buf[:m], mode="clip")
-                yield xb, tb
+                rows = np.arange(start, stop) if order is None else order[start:stop]
+                yield gather(self.X, rows, self.x_buf), gather(self.T, rows, self.t_buf)
 
 
 def split_validation(
-    X: np.ndarray, T: np.ndarray, fraction: float, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    X: Any, T: np.ndarray, fraction: float, rng: np.random.Generator
+) -> tuple[RowSubset, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """The training rows (not copied: a :class:`~.rows.RowSubset` of ``X``), their
+    targets, and the validation pair (copied: ``round(N · fraction)`` rows).
+
+    The rows are a seeded permutation's, each side in increasing order.
+    """
     fraction = number(
         fraction, "validation_split", low=0.0, high=1.0, low_open=True, high_open=True
     )
@@ -68,4 +73,4 @@ def split_validation(
         )
     order = rng.permutation(n)
     val_rows, train_rows = np.sort(order[:n_val]), np.sort(order[n_val:])
-    return X[train_rows], T[train_rows], (X[val_rows], T[val_rows])
+    return RowSubset(X, train_rows), T[train_rows], (gather(X, val_rows), T[val_rows])

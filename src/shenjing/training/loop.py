@@ -42,6 +42,7 @@ from .clipping import Clip
 from .evaluation import evaluate_batches, make_metrics
 from .interrupts import DeferredInterrupt
 from .progress import progress_bar
+from .rows import training_input
 from .step import StepPlan
 
 #: ``fit(divergence=...)``'s default: a finite loss above this many times the first
@@ -117,7 +118,7 @@ def train(
         rng_start = resume.start_rng(training[0])
         rng.bit_generator.state = rng_start
 
-    X = net.check_input(x, "x")
+    X = training_input(net, x)  # an array, or rows read per batch (memmap, Zarr, HDF5)
     check_rows(X.shape[0], y)
     width = net.output_features(X.shape[1])
     T = loss_fn.prepare_target(y, (X.shape[0], width), net.compute_dtype)
