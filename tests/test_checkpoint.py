@@ -324,3 +324,82 @@ def test_a_seeded_dropout_network_saves_and_loads(tmp_path):
     assert net[2].get_config()["seed"] > 2**40
     sj.save(net, tmp_path / "d.shj")
     assert sj.load(tmp_path / "d.shj")[2].get_config() == net[2].get_config()
+
+
+def _rng_start(path):
+    with zipfile.ZipFile(path) as zf:
+        return json.loads(zf.read("training.json"))["rng_start"]
+
+
+def test_an_unseeded_fit_keeps_its_first_rng_state_across_resumes(tmp_path):
+    """With seed=None, the split is redrawn on resume from the first run's state."""
+    path = tmp_path / "run.ckpt"
+    kw = {**KW, "seed": None}
+    with pytest.raises(RuntimeError):
+        make().fit(
+            *DATA,
+            optimizer=sj.Adam(),
+            callbacks=[Crash(5)],
+            checkpoint=path,
+            checkpoint_every=2,
+            **kw,
+        )
+    first = _rng_start(path)
+    with pytest.raises(RuntimeError):
+        make().fit(
+            *DATA,
+            optimizer=sj.Adam(),
+            callbacks=[Crash(20)],
+            checkpoint=path,
+            checkpoint_every=2,
+            **kw,
+        )
+    assert _rng_start(path) == first
+    h = make().fit(*DATA, optimizer=sj.Adam(), callbacks=[Crash(None)], checkpoint=path, **kw)
+    assert len(h.loss) == 4 * 8 and _rng_start(path) == first
+
+
+class StopAt(sj.Callback):
+    def __init__(self, at):
+        self.at = at
+
+    def on_step_end(self, state):
+        if state.step == self.at:
+            state.stop = True
+
+
+def test_a_mid_epoch_stop_checkpointed_at_that_step_resumes_to_the_same_end(tmp_path):
+    ref = make()
+    h_ref = ref.fit(*DATA, optimizer=sj.Adam(), callbacks=[StopAt(10), Crash(None)], **KW)
+    assert h_ref.stopped_early and len(h_ref.loss) == 10
+    path = tmp_path / "run.ckpt"
+
+    class Die(sj.Callback):
+        def on_epoch_end(self, state):
+            if state.epoch == 1:
+                raise RuntimeError("crash")
+
+    with pytest.raises(RuntimeError):  # checkpointed at step 10, then dies at the epoch's end
+        make().fit(
+            *DATA,
+            optimizer=sj.Adam(),
+            callbacks=[StopAt(10), Die()],
+            checkpoint=path,
+            checkpoint_every=5,
+            **KW,
+        )
+
+    class Die(sj.Callback):  # the same callback types, inert now
+        pass
+
+    net = make()
+    h = net.fit(
+        *DATA,
+        optimizer=sj.Adam(),
+        callbacks=[StopAt(10), Die()],
+        checkpoint=path,
+        checkpoint_every=5,
+        **KW,
+    )
+    assert h == h_ref
+    _same(ref, net)

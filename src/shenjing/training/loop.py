@@ -113,7 +113,10 @@ def train(
         training = saved[1].get("training")
         if training is None or "optimizer" not in saved[1]:
             raise ModelFileError("the checkpoint has no training or optimizer section")
-        rng.bit_generator.state = resume.start_rng(training[0])  # the split is redrawn
+        # The split is drawn again from the state the first run started from, and later
+        # checkpoints keep that state (with seed=None a fresh one would differ).
+        rng_start = resume.start_rng(training[0])
+        rng.bit_generator.state = rng_start
 
     X = training_input(net, x)  # an array, or rows read per batch (memmap, Zarr, HDF5)
     check_rows(X.shape[0], y)
@@ -156,7 +159,7 @@ def train(
         pos, callback_states = _resume(
             saved, fingerprint, n, batches, rng, net, opt, history, sched, callbacks, train_metrics
         )
-        state.step = len(history.loss)
+        state.step, state.stop = len(history.loss), pos.stop
     net.loss, net.history = loss_fn, history
 
     _call(callbacks, "on_train_begin", state)
@@ -241,12 +244,19 @@ def train(
                     if bar is not None:
                         bar.update(1)
                     _call(callbacks, "on_step_end", state)
+                    # A callback's stop ends the epoch here: a resumed run must too.
+                    here = resume.Position(
+                        epoch,
+                        len(batches) if state.stop else b + 1,
+                        order,
+                        total,
+                        seen,
+                        stop=state.stop,
+                    )
                     if every is not None and state.step % every == 0:
-                        save(resume.Position(epoch, b + 1, order, total, seen))
+                        save(here)
                     if interrupt.pending:
-                        raise _interrupted(
-                            store, save, resume.Position(epoch, b + 1, order, total, seen), history
-                        )
+                        raise _interrupted(store, save, here, history)
                     if state.stop:
                         break
                 logs = {"loss": total if loss_fn.reduction == "sum" else total / seen}

@@ -39,6 +39,7 @@ class Position:
     total: float = 0.0  # the epoch's loss so far (summed as the loop sums it)
     seen: int = 0  # rows of the epoch so far
     finished: bool = False
+    stop: bool = False  # a callback asked to stop during this epoch
 
 
 def capture(
@@ -88,6 +89,7 @@ def capture(
             "total": encode(position.total),
             "seen": position.seen,
             "finished": position.finished,
+            "stop": position.stop,
             "metrics": {k: encode(vars(m)) for k, m in metrics.items()} if position.batch else {},
         },
         "rng_start": encode(rng_start),
@@ -157,6 +159,7 @@ def restore(
             total=float(decode(pos["total"])),
             seen=_int(pos["seen"]),
             finished=bool(pos["finished"]),
+            stop=bool(pos["stop"]),
         )
         step = _int(pos["step"])
         metric_states = {k: decode(v) for k, v in pos["metrics"].items()}
