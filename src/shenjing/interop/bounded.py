@@ -261,3 +261,21 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     if len(obj) != len(pairs):
         raise ValueError("an object repeats a key")
     return obj
+
+
+_JSON_TYPES = {dict: "an object", list: "an array", str: "a string", int: "an integer"}
+
+
+def check_fields(obj: Any, where: str, **kinds: type) -> None:
+    """Check that ``obj`` is a JSON object with exactly the keys and value types given."""
+    if not isinstance(obj, dict):
+        raise ModelFileError(f"{where} must be a JSON object, got {type(obj).__name__}")
+    if obj.keys() != kinds.keys():
+        missing, extra = sorted(kinds.keys() - obj.keys()), sorted(obj.keys() - kinds.keys())
+        raise ModelFileError(
+            f"{where}: missing keys {shown(missing, 120)}, unexpected keys {shown(extra[:5], 120)}"
+        )
+    for key, kind in kinds.items():
+        value = obj[key]
+        if not isinstance(value, kind):  # bool is an int, but version is checked already
+            raise ModelFileError(f"{where}.{key} must be {_JSON_TYPES[kind]}, got {shown(value)}")

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import os
 import zipfile
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 
@@ -32,7 +32,7 @@ from ..network.sequential import Sequential
 from ..nn.layer import Layer
 from ..nn.registry import LAYER_TYPES
 from ..training.checkpoint import Section, optimizer_state
-from . import bounded
+from . import bounded, members
 from . import sections as sections_mod
 from .modelstate import give_layer_state, layer_state_keys
 
@@ -49,10 +49,7 @@ _FREE_VALUES = 2**16
 # cannot reach anything else by name ("os.system" is just an unknown layer type).
 
 _JSON_MEMBER = "shenjing.json"
-#: Room for a member's .npy magic and header (about 128 bytes here) on top of its data.
-_NPY_HEADER_MAX = 4096
 _NPY_DTYPES: dict[str, np.dtype] = {"float32": np.dtype("<f4"), "float64": np.dtype("<f8")}
-_JSON_TYPES = {dict: "an object", list: "an array", str: "a string", int: "an integer"}
 # What zipfile, json and NumPy raise on bytes they cannot parse (RecursionError is a
 # RuntimeError).
 _PARSE_ERRORS = (OSError, EOFError, ValueError, RuntimeError, OverflowError, NotImplementedError)
@@ -109,16 +106,18 @@ def write(
     """:func:`save` with ``sections`` (name → (JSON object, arrays)) after the parameters."""
     net = _as_network(net)
     text = _document(net, metadata, has_sections=bool(sections))
-    members: dict[str, np.ndarray | bytes] = {
+    entries: dict[str, np.ndarray | bytes] = {
         _member(i, name): value
         for i, layer in enumerate(net.layers)
         for name, value in layer.params.items()
     }
     for i, layer in enumerate(net.layers):
-        members.update((_member(i, k, "state"), v) for k, v in layer.persistent_state().items())
+        entries.update((_member(i, k, "state"), v) for k, v in layer.persistent_state().items())
     for section, (doc, arrays) in sections.items():
-        members.update(sections_mod.to_members(section, doc, arrays))
-    atomic_write(path, lambda f: _write_zip(f, text, members), error=ModelFileError)
+        entries.update(sections_mod.to_members(section, doc, arrays))
+    atomic_write(
+        path, lambda f: members.write_zip(f, (_JSON_MEMBER, text), entries), error=ModelFileError
+    )
 
 
 def load(path: str | os.PathLike[str]) -> Sequential:
@@ -240,25 +239,6 @@ def _member(index: int, name: str, folder: str = "params") -> str:
     return f"{folder}/{index}.{name}.npy"
 
 
-def _zip_info(name: str) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-    info.external_attr = 0o644 << 16  # what unzip gives the extracted file
-    return info
-
-
-def _write_zip(f: BinaryIO, text: bytes, arrays: dict[str, np.ndarray | bytes]) -> None:
-    with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as zf:
-        zf.writestr(_zip_info(_JSON_MEMBER), text)
-        for name, value in arrays.items():
-            if isinstance(value, bytes):  # a section's JSON
-                zf.writestr(_zip_info(name), value)
-                continue
-            # Little-endian C order on every machine, as the format promises.
-            value = np.ascontiguousarray(value, dtype=value.dtype.newbyteorder("<"))
-            with zf.open(_zip_info(name), "w", force_zip64=value.nbytes > 2**30) as out:
-                np.lib.format.write_array(out, value, version=(1, 0), allow_pickle=False)
-
-
 # -- reading ------------------------------------------------------------------------
 def _checked_document(zf: zipfile.ZipFile, file_size: int) -> dict[str, Any]:
     names = zf.namelist()
@@ -267,7 +247,7 @@ def _checked_document(zf: zipfile.ZipFile, file_size: int) -> dict[str, Any]:
         raise ModelFileError("the archive has two members with the same name")
     if _JSON_MEMBER not in names:
         raise ModelFileError(f"not a model file: the archive has no {_JSON_MEMBER}")
-    raw = _read_member(zf, _JSON_MEMBER, 0, bounded.MAX_JSON_BYTES, file_size)
+    raw = members.read_member(zf, _JSON_MEMBER, 0, bounded.MAX_JSON_BYTES, file_size)
     return _read_document(raw)
 
 
@@ -280,7 +260,7 @@ def _read(zf: zipfile.ZipFile, file_size: int) -> tuple[Sequential, dict[str, Se
     section_docs = sections_mod.read_documents(
         names,
         doc["version"],
-        lambda m: _read_member(zf, m, 0, bounded.MAX_JSON_BYTES, file_size),
+        lambda m: members.read_member(zf, m, 0, bounded.MAX_JSON_BYTES, file_size),
     )
     expected |= sections_mod.member_names(section_docs)
     for i, spec in enumerate(doc["layers"]):
@@ -298,30 +278,9 @@ def _read(zf: zipfile.ZipFile, file_size: int) -> tuple[Sequential, dict[str, Se
         raise ModelFileError(f"the layers do not fit together: {exc}") from exc
     net.metadata = doc["metadata"]
     sections = sections_mod.read_arrays(
-        section_docs, lambda m, shape, dtype: _read_array(zf, m, shape, dtype, file_size)
+        section_docs, lambda m, shape, dtype: members.read_array(zf, m, shape, dtype, file_size)
     )
     return net, sections
-
-
-def _read_member(zf: zipfile.ZipFile, name: str, low: int, high: int, file_size: int) -> bytes:
-    """A member's bytes, after checking its declared size lies in ``[low, high]``.
-
-    The check comes before reading so that a header claiming gigabytes (a zip bomb, or a
-    flipped bit) costs nothing; ``zf.read`` then checks the CRC-32.
-    """
-    return zf.read(_checked_info(zf, name, low, high, file_size))
-
-
-def _checked_info(
-    zf: zipfile.ZipFile, name: str, low: int, high: int, file_size: int
-) -> zipfile.ZipInfo:
-    info = zf.getinfo(name)
-    if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1:
-        raise ModelFileError(f"member {name} is compressed or encrypted; members are stored")
-    size, high = info.file_size, min(high, file_size)
-    if not low <= size <= high or info.compress_size != size:
-        raise ModelFileError(f"member {name} claims {size} bytes; expected {low} to {high}")
-    return info
 
 
 def _read_document(raw: bytes) -> dict[str, Any]:
@@ -335,7 +294,7 @@ def _read_document(raw: bytes) -> dict[str, Any]:
             f"{shown(doc.get('shenjing_version'))}) "
             f"is not supported; this shenjing reads versions {list(SUPPORTED_VERSIONS)}"
         )
-    _check_fields(
+    bounded.check_fields(
         doc,
         _JSON_MEMBER,
         format=str,
@@ -350,15 +309,15 @@ def _read_document(raw: bytes) -> dict[str, Any]:
     if not doc["layers"]:
         raise ModelFileError('"layers" is empty; a network has at least one layer')
     for i, spec in enumerate(doc["layers"]):
-        # A layer entry may be anything in a hostile file; _check_fields says what.
+        # A layer entry may be anything in a hostile file; check_fields says what.
         present = spec if isinstance(spec, dict) and version >= 2 else {}
         added = {k: v for k, v in _STATE_KEYS.items() if k in present}
-        _check_fields(spec, f"layers[{i}]", type=str, config=dict, params=dict, **added)
+        bounded.check_fields(spec, f"layers[{i}]", type=str, config=dict, params=dict, **added)
         arrays = [("params", n, p) for n, p in spec["params"].items()]
         arrays += [("state", n, p) for n, p in spec.get("state", {}).items()]
         for folder, name, param in arrays:
             where = f"layers[{i}].{folder}.{name}"
-            _check_fields(param, where, shape=list, dtype=str)
+            bounded.check_fields(param, where, shape=list, dtype=str)
             shape = param["shape"]
             if len(shape) > bounded.MAX_NDIM:
                 raise ModelFileError(f"{where}.shape has more than {bounded.MAX_NDIM} dimensions")
@@ -410,98 +369,20 @@ def _read_layer(
     # member's bytes, not every array twice.
     for name, declared in spec["params"].items():
         param, shape = layer.params[name], tuple(declared["shape"])
-        _check_fits(_member(i, name), shape, dtype, file_size)
+        members.check_fits(_member(i, name), shape, dtype, file_size)
         if param.shape != shape or param.dtype.name != dtype.name:
             raise ModelFileError(
                 f"layers[{i}].params.{name}: {layer!r} needs {param.dtype.name} {param.shape}, "
                 f"the file holds {dtype.name} {shape}"
             )
         if param.dtype.str == dtype.str and param.flags.c_contiguous:
-            _read_array_into(zf, _member(i, name), param, file_size)
+            members.read_array_into(zf, _member(i, name), param, file_size)
         else:  # a big-endian machine: read, then convert
-            param[...] = _read_array(zf, _member(i, name), shape, dtype, file_size)
+            param[...] = members.read_array(zf, _member(i, name), shape, dtype, file_size)
     specs = spec.get("state", {})
     arrays = {
-        name: _read_array(zf, _member(i, name, "state"), tuple(s["shape"]), dtype, file_size)
+        name: members.read_array(zf, _member(i, name, "state"), tuple(s["shape"]), dtype, file_size)
         for name, s in specs.items()
     }
     give_layer_state(layer, i, arrays, spec.get("rng_state"))
     return layer
-
-
-def _read_array_into(zf: zipfile.ZipFile, name: str, out: np.ndarray, file_size: int) -> None:
-    """Stream member ``name`` into ``out`` (C order, the file's byte order), 1 MiB at a time.
-
-    Memory is ``out`` plus one chunk, not the member's bytes and a copy; the CRC-32 is
-    checked by zipfile as the last byte is read (a mismatch raises before ``out`` is used).
-    """
-    nbytes = out.nbytes
-    info = _checked_info(zf, name, nbytes, nbytes + _NPY_HEADER_MAX, file_size)
-    with zf.open(info) as member:
-        prefix = member.read(10)
-        length = int.from_bytes(prefix[8:10], "little") if len(prefix) == 10 else 0
-        prefix += member.read(length)
-        version, header, offset = bounded.npy_header(prefix)
-        _check_npy(name, version, header, (out.shape, False, out.dtype.str))
-        if info.file_size - offset != nbytes:
-            raise ModelFileError(
-                f"member {name} has {info.file_size - offset} data bytes, not {nbytes}"
-            )
-        view = out.data.cast("B")
-        at = 0
-        while at < nbytes:
-            chunk = member.read(min(2**20, nbytes - at))
-            if not chunk:
-                raise ModelFileError(f"member {name} ends after {at} of {nbytes} data bytes")
-            view[at : at + len(chunk)] = chunk
-            at += len(chunk)
-        member.read(1)  # the end: zipfile checks the CRC-32 here
-
-
-def _check_npy(name: str, version: Any, header: Any, expected: Any) -> None:
-    if version != (1, 0):
-        raise ModelFileError(f"member {name} is .npy version {version}, expected (1, 0)")
-    # Compare the header with shenjing.json before anything is made of the data.
-    if header != expected:
-        raise ModelFileError(
-            f"member {name} holds (shape, fortran_order, dtype) {shown(header, 120)}, "
-            f"expected {expected}"
-        )
-
-
-def _check_fits(name: str, shape: tuple[int, ...], dtype: np.dtype, file_size: int) -> None:
-    if not bounded.product_at_most(shape, file_size // dtype.itemsize):
-        raise ModelFileError(
-            f"member {name} claims shape {shown(list(shape))}, more than the {file_size} "
-            "bytes of the file hold"
-        )
-
-
-def _read_array(
-    zf: zipfile.ZipFile, name: str, shape: tuple[int, ...], dtype: np.dtype, file_size: int
-) -> np.ndarray:
-    _check_fits(name, shape, dtype, file_size)
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    data = _read_member(zf, name, nbytes, nbytes + _NPY_HEADER_MAX, file_size)
-    version, header, offset = bounded.npy_header(data)
-    _check_npy(name, version, header, (shape, False, dtype.str))
-    if len(data) - offset != nbytes:
-        raise ModelFileError(f"member {name} has {len(data) - offset} data bytes, not {nbytes}")
-    # A view of the member's bytes, not a copy: the layer copies it into its own arrays.
-    value = np.frombuffer(data, dtype=dtype, count=nbytes // dtype.itemsize, offset=offset)
-    return value.reshape(shape)
-
-
-def _check_fields(obj: Any, where: str, **kinds: type) -> None:
-    """Check that ``obj`` is a JSON object with exactly the keys and value types given."""
-    if not isinstance(obj, dict):
-        raise ModelFileError(f"{where} must be a JSON object, got {type(obj).__name__}")
-    if obj.keys() != kinds.keys():
-        missing, extra = sorted(kinds.keys() - obj.keys()), sorted(obj.keys() - kinds.keys())
-        raise ModelFileError(
-            f"{where}: missing keys {shown(missing, 120)}, unexpected keys {shown(extra[:5], 120)}"
-        )
-    for key, kind in kinds.items():
-        value = obj[key]
-        if not isinstance(value, kind):  # bool is an int, but version is checked already
-            raise ModelFileError(f"{where}.{key} must be {_JSON_TYPES[kind]}, got {shown(value)}")
