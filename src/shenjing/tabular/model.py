@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, cast
@@ -22,6 +21,7 @@ from ..training import losses as losses_mod
 from ..training.metrics import macro_f1, r2, rmse
 from . import steps
 from .options import FORMAT, TASKS, VERSION, check_for_task, check_options
+from .stored import stored_fields
 
 
 class TabularModel:
@@ -362,73 +362,7 @@ class TabularModel:
 
     @classmethod
     def _from_metadata(cls, net: Sequential, meta: dict[str, Any]) -> TabularModel:
-        if meta.get("format") != FORMAT:
-            raise ModelFileError(
-                "a plain network, not a model trained from a table (read it with sj.load)"
-            )
-        if meta.get("version") != VERSION:
-            raise ModelFileError(
-                f"tabular model version {meta.get('version')!r} is not supported; "
-                f"this shenjing reads version {VERSION}"
-            )
-        expected = {
-            "format",
-            "version",
-            "task",
-            "target",
-            "classes",
-            "target_scaling",
-            "preprocessing",
-            "metrics",
-            "training",
-        }
-        if set(meta) != expected:
-            raise ModelFileError(f"the metadata must have exactly the fields {sorted(expected)}")
-        task, target, classes = meta["task"], meta["target"], meta["classes"]
-        if task not in TASKS:
-            raise ModelFileError(f"task must be 'classify' or 'regress', got {task!r:.40}")
-        if not isinstance(target, str):
-            raise ModelFileError("target must be a string")
-        if task == "classify":
-            if (
-                not isinstance(classes, list)
-                or len(classes) < 2
-                or not all(isinstance(c, str) for c in classes)
-                or len(set(classes)) != len(classes)
-            ):
-                raise ModelFileError("classes must be a list of at least two unique strings")
-        elif classes is not None:
-            raise ModelFileError("a regression has no classes (null)")
-        scaling = meta["target_scaling"]
-        if (
-            not isinstance(scaling, dict)
-            or set(scaling) != {"mean", "std"}
-            or not all(type(v) in (int, float) and math.isfinite(v) for v in scaling.values())
-            or scaling["std"] <= 0
-        ):
-            raise ModelFileError("target_scaling must be {mean, std} finite numbers, std > 0")
-        if not isinstance(meta["metrics"], dict) or not isinstance(meta["training"], dict):
-            raise ModelFileError("metrics and training must be objects")
-        pre = Preprocessor.from_dict(meta["preprocessing"])
-        width = len(pre.feature_names)
-        n_out = len(classes) if task == "classify" else 1
-        if net.input_features not in (None, width) or net.output_features(width) != n_out:
-            raise ModelFileError(
-                f"the network maps {net.input_features} inputs to {net.output_features(width)} "
-                f"outputs, but the preprocessing makes {width} inputs and the task needs "
-                f"{n_out} outputs"
-            )
-        return cls(
-            net,
-            pre,
-            task,
-            target,
-            classes,
-            scaling["mean"],
-            scaling["std"],
-            meta["metrics"],
-            meta["training"],
-        )
+        return cls(net, *stored_fields(net, meta))
 
     def __repr__(self) -> str:
         what = f"{len(self.classes)} classes" if self.classes else "regression"
