@@ -68,7 +68,7 @@ def main() -> None:
     name, mode, out = sys.argv[1:4]
     checkpoint = sys.argv[4] if len(sys.argv) > 4 else None
     # Longer runs for the interrupt tests, so that a SIGINT lands inside fit.
-    net, kwargs = config(name, 12 if mode == "run" else 60)
+    net, kwargs = config(name, 12 if mode == "run" else 120)
     opt = kwargs["optimizer"]
     arrays: dict[str, np.ndarray] = {}
     if mode.startswith("steps:"):
