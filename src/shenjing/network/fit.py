@@ -34,6 +34,8 @@ def fit(
     callbacks: Sequence[Any] = (),
     progress: bool = False,
     monitor: Any = False,
+    sample_weight: Any = None,
+    class_weight: Any = None,
 ) -> History:
     """Train ``net`` on ``(x, y)`` by mini-batch gradient descent.
 
@@ -62,6 +64,16 @@ def fit(
             ``True`` (every 50 steps), a number of steps, or a
             :class:`~shenjing.Monitor`. Off (``False``) by default; see
             :mod:`shenjing.diagnosis.monitor` for what is recorded and what it costs.
+        sample_weight: optional (N,) weights ≥ 0, one per row (not all 0). Each step
+            minimises the batch's weighted mean loss Σ w_n ℓ_n / Σ w_n (the weighted sum
+            for ``"sse"``), so an integer weight counts a row that many times; the
+            epoch's ``loss`` is the weighted mean too. Validation and metrics are
+            unweighted. See :mod:`shenjing.training.weighting`.
+        class_weight: for a classification loss, ``"balanced"`` (w_k = N / (K·N_k)), a
+            sequence of K weights or a dict {class index: weight}: each row's weight is
+            multiplied by its class's (Σ_k w_k t[n, k] for probability rows). Unlike
+            ``SoftmaxCrossEntropy(class_weight=...)``, which divides by N, this divides
+            by the batch's Σ w.
 
     Returns:
         A :class:`~shenjing.callbacks.History`.
@@ -92,4 +104,6 @@ def fit(
         metrics=metrics,
         callbacks=callbacks,
         progress=progress,
+        sample_weight=sample_weight,
+        class_weight=class_weight,
     )

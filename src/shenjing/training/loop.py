@@ -33,6 +33,7 @@ from .callbacks import HOOKS, Callback, History, TrainState
 from .evaluation import evaluate_batches, make_metrics
 from .progress import progress_bar
 from .step import StepPlan
+from .weighting import WeightedLoss, fit_weights
 
 
 def train(
@@ -51,6 +52,8 @@ def train(
     metrics: Iterable[str] = (),
     callbacks: Sequence[Any] = (),
     progress: bool = False,
+    sample_weight: Any = None,
+    class_weight: Any = None,
 ) -> History:
     """The loop of :func:`shenjing.fit` (see it for every argument but ``monitor``).
 
@@ -76,17 +79,19 @@ def train(
     check_rows(X.shape[0], y)
     width = net.output_features(X.shape[1])
     T = loss_fn.prepare_target(y, (X.shape[0], width), net.compute_dtype)
+    W = fit_weights(sample_weight, class_weight, loss_fn, T, width)
+    weighted = WeightedLoss(loss_fn)  # used only by a weighted fit
     val = None
     if validation_data is not None:
         if validation_split:
             raise ConfigError("give validation_data or validation_split, not both")
         val = _check_validation(net, loss_fn, validation_data, width)
     elif validation_split:
-        X, T, val = split_validation(X, T, validation_split, rng)
+        X, T, val, W = split_validation(X, T, validation_split, rng, W)
     n = X.shape[0]
     batch = n if batch_size is None else min(positive_int(batch_size, "batch_size"), n)
 
-    batches = Batches(X, T, batch, shuffle, rng)
+    batches = Batches(X, T, batch, shuffle, rng, W)
     train_metrics = make_metrics(metrics, loss_fn)
     val_metrics = make_metrics(metrics, loss_fn)
     history = History()
@@ -105,26 +110,35 @@ def train(
                 _call(callbacks, "on_epoch_begin", state)
                 for m in train_metrics.values():
                     m.reset()
-                total, seen = 0.0, 0  # for the epoch's loss
-                for b, (xb, tb) in enumerate(batches.epoch()):
+                total, seen, weight_seen = 0.0, 0, 0.0  # for the epoch's loss
+                for b, (xb, tb, wb) in enumerate(batches.epoch()):
                     # One step: the notes' loop body.
                     pred = plan.forward(xb)
-                    value = to_float(loss_fn.forward_unchecked(pred, tb))  # the host sync
+                    if wb is None:
+                        value = to_float(loss_fn.forward_unchecked(pred, tb))  # the host sync
+                    else:
+                        value = weighted.forward(pred, tb, wb)
                     if not math.isfinite(value):
                         raise _diverged(value, state, b, opt)
                     for m in train_metrics.values():
                         m.update(pred, tb)
-                    plan.backward(loss_fn.backward())
+                    plan.backward(loss_fn.backward() if wb is None else weighted.backward())
                     if after_backward:
                         # This step's batch and loss; state.step still counts the steps
                         # completed before it.
                         state.batch, state.step_loss = b, value
-                        state.inputs, state.targets = xb, tb
+                        state.inputs, state.targets, state.weights = xb, tb, wb
                         _call(after_backward, "on_backward_end", state)
                     plan.update()
 
                     history.loss.append(value)
-                    total += value if loss_fn.reduction == "sum" else value * len(xb)
+                    if wb is None:
+                        total += value if loss_fn.reduction == "sum" else value * len(xb)
+                        weight_seen += len(xb)
+                    else:  # the epoch's loss is the weighted mean (or sum) over its rows
+                        size = float(wb.sum())
+                        total += value if loss_fn.reduction == "sum" else value * size
+                        weight_seen += size
                     seen += len(xb)
                     state.batch, state.step_loss, state.step = b, value, state.step + 1
                     if bar is not None:
@@ -132,7 +146,8 @@ def train(
                     _call(callbacks, "on_step_end", state)
                     if state.stop:
                         break
-                logs = {"loss": total if loss_fn.reduction == "sum" else total / seen}
+                mean = total / weight_seen if weight_seen else 0.0
+                logs = {"loss": total if loss_fn.reduction == "sum" else mean}
                 logs.update({name: m.result() for name, m in train_metrics.items()})
                 if val is not None:
                     result = evaluate_batches(net, loss_fn, val[0], val[1], val_metrics, batch)
