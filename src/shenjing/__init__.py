@@ -43,6 +43,7 @@ from .training.losses import (
     Huber,
     Loss,
     MeanSquaredError,
+    PoissonLoss,
     SoftmaxCrossEntropy,
     SumSquaredError,
 )
@@ -138,6 +139,7 @@ __all__ = [
     "Loss",
     "Maxout",
     "MeanSquaredError",
+    "PoissonLoss",
     "ModelFileError",
     "Monitor",
     "Neuron",

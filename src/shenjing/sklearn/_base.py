@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from ..base.errors import DataError, DivergenceError
+from ..base.errors import ConfigError, DataError, DivergenceError
 from ..network.builder import mlp
 from ..network.sequential import Sequential
 from ..training.losses import Loss
@@ -179,7 +179,7 @@ class BaseMLP(BaseEstimator):
     ) -> Any:
         settings = check_params(self)
         if incremental and self.early_stopping:
-            raise DataError(
+            raise ConfigError(
                 "partial_fit does not support early_stopping=True; set early_stopping=False"
             )
         first = not hasattr(self, "net_") or (not self.warm_start and not incremental)
@@ -233,7 +233,7 @@ class BaseMLP(BaseEstimator):
         if not first and not hasattr(self, "loss_curve_"):
             self._start_records()  # warm start after an lbfgs fit
         if self.early_stopping and not self.validation_fraction:
-            raise DataError("early_stopping=True needs validation_fraction > 0")
+            raise ConfigError("early_stopping=True needs validation_fraction > 0")
         score = None
         if self.early_stopping:
             self.validation_scores_ = self.validation_scores_ or []
@@ -282,8 +282,15 @@ class BaseMLP(BaseEstimator):
         self, d: int, settings: Settings, dtype: np.dtype, rng: np.random.Generator
     ) -> Sequential:
         """D → hidden… → outputs (:func:`shenjing.mlp`); maxout layers replace Linear +
-        activation pairs."""
-        return mlp(
+        activation pairs.
+
+        Initialised as scikit-learn initialises its MLPs: every weight and bias of a
+        layer from U(-a, a), a = √(f / (fan_in + fan_out)), f = 2 for ``"logistic"``
+        hidden units and 6 otherwise (Glorot's uniform, which shenjing's ``"xavier"``
+        is for f = 6; shenjing's own default starts the biases at 0).
+        """
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        net = mlp(
             d,
             settings.hidden,
             self.n_outputs_,
@@ -291,7 +298,16 @@ class BaseMLP(BaseEstimator):
             dtype=dtype,
             seed=rng,
             pieces=self.maxout_pieces,
+            init=lambda g, shape, fan_in, fan_out: g.uniform(
+                -np.sqrt(factor / (fan_in + fan_out)), np.sqrt(factor / (fan_in + fan_out)), shape
+            ),
         )
+        for layer in net.layers:
+            if "b" in layer.params:
+                w = layer.params["W"]
+                bound = np.sqrt(factor / (w.shape[0] + layer.params["b"].size))
+                layer.params["b"][...] = rng.uniform(-bound, bound, layer.params["b"].shape)
+        return net
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
