@@ -45,8 +45,15 @@ def case(name, rng, n=6, k=3):
     return sj.losses.get(name), pred, rng.normal(size=(n, k))
 
 
-NAMES = ["sse", "mse", "huber", "softmax_cross_entropy", "weighted_classes",
-         "binary_cross_entropy", "poisson"]  # fmt: skip
+NAMES = [
+    "sse",
+    "mse",
+    "huber",
+    "softmax_cross_entropy",
+    "weighted_classes",
+    "binary_cross_entropy",
+    "poisson",
+]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -144,7 +151,7 @@ def test_unit_weights_train_as_no_weights(rng):
 
 
 def test_class_weight_multiplies_each_rows_weight(rng):
-    X, y = _data(rng)
+    _, y = _data(rng)
     y[:3] = 2
     loss = sj.SoftmaxCrossEntropy()
     t = loss.prepare_target(y, (len(y), 3), np.float64)
@@ -181,8 +188,16 @@ def test_callbacks_see_the_batch_weights(rng):
 
     w = rng.uniform(0.1, 1.0, len(X))
     net = sj.mlp(3, [4], 2, seed=0)
-    net.fit(X, y, loss="ce", epochs=1, batch_size=10, shuffle=False, sample_weight=w,
-            callbacks=[Record()])  # fmt: skip
+    net.fit(
+        X,
+        y,
+        loss="ce",
+        epochs=1,
+        batch_size=10,
+        shuffle=False,
+        sample_weight=w,
+        callbacks=[Record()],
+    )
     np.testing.assert_allclose(np.concatenate(seen), w)
 
 
@@ -218,6 +233,13 @@ def test_class_weight_needs_a_classification_loss(rng):
 def test_validation_split_keeps_the_training_rows_weights(rng):
     X, y = _data(rng, n=40)
     net = sj.mlp(3, [4], 2, seed=0)
-    history = net.fit(X, y, loss="ce", epochs=2, validation_split=0.25, seed=0,
-                      sample_weight=rng.uniform(0.5, 1.5, 40))  # fmt: skip
+    history = net.fit(
+        X,
+        y,
+        loss="ce",
+        epochs=2,
+        validation_split=0.25,
+        seed=0,
+        sample_weight=rng.uniform(0.5, 1.5, 40),
+    )
     assert len(history.per_epoch["val_loss"]) == 2

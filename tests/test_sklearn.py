@@ -19,6 +19,7 @@ from sklearn.preprocessing import StandardScaler
 import shenjing as sj
 from shenjing.sklearn import MLPClassifier, MLPRegressor
 
+
 @pytest.fixture
 def blobs():
     X, y = make_blobs(n_samples=150, centers=3, n_features=4, cluster_std=2.0, random_state=0)
@@ -262,9 +263,15 @@ def test_alpha_penalises_weights_not_biases():
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(8, 3)), rng.normal(size=8)
     reg = MLPRegressor(
-        hidden_layer_sizes=(), solver="sgd", momentum=0.0, alpha=0.5, batch_size=8,
-        learning_rate_init=0.1, shuffle=False, random_state=0,
-    )  # fmt: skip
+        hidden_layer_sizes=(),
+        solver="sgd",
+        momentum=0.0,
+        alpha=0.5,
+        batch_size=8,
+        learning_rate_init=0.1,
+        shuffle=False,
+        random_state=0,
+    )
     reg.partial_fit(X, y)
     W, b = reg.coefs_[0].copy(), reg.intercepts_[0].copy()
     reg.partial_fit(X, y)

@@ -28,17 +28,22 @@ FAST = dict(hidden_layer_sizes=(32,), learning_rate_init=0.01, max_iter=5000, to
 # short (a ConvergenceWarning, ignored there as here: see the test).
 LBFGS = dict(hidden_layer_sizes=(16,), solver="lbfgs", max_iter=100)
 SGD = dict(
-    hidden_layer_sizes=(32,), solver="sgd", momentum=0.9, nesterovs_momentum=True,
-    learning_rate="adaptive", learning_rate_init=0.05, max_iter=5000, tol=1e-3,
-)  # fmt: skip
+    hidden_layer_sizes=(32,),
+    solver="sgd",
+    momentum=0.9,
+    nesterovs_momentum=True,
+    learning_rate="adaptive",
+    max_iter=5000,
+    tol=1e-3,
+)
 
 ESTIMATORS = [
     MLPClassifier(**FAST, random_state=0),
     MLPRegressor(**FAST, random_state=0),
     MLPClassifier(**LBFGS, random_state=0),
     MLPRegressor(**LBFGS, random_state=0),
-    MLPClassifier(**SGD, random_state=0),
-    MLPRegressor(**SGD, random_state=0),
+    MLPClassifier(**SGD, learning_rate_init=0.05, random_state=0),
+    MLPRegressor(**SGD, learning_rate_init=0.005, random_state=0),
     MLPClassifier(activation="maxout", **FAST, random_state=0),
     MLPRegressor(activation="leaky_relu", **FAST, random_state=0),
 ]

@@ -152,7 +152,9 @@ def _same_attributes(ours, theirs):
         assert len(ours.loss_curve_) == ours.n_iter_
         assert (ours.validation_scores_ is None) == (theirs.validation_scores_ is None)
         assert (ours.best_loss_ is None) == (theirs.best_loss_ is None)
-    for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+    for a, b in zip(
+        ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_, strict=True
+    ):
         assert a.shape == b.shape and a.dtype == b.dtype
 
 
@@ -161,9 +163,13 @@ def test_poisson_loss_like_scikit_learns():
     X = rng.normal(size=(200, 4))
     y = rng.poisson(np.exp(0.5 * X[:, 0] - 0.3 * X[:, 1]))
     (ours, _), (theirs, _) = fit_both(
-        "regressor", (X, y), loss="poisson", hidden_layer_sizes=(8,), solver="lbfgs",
+        "regressor",
+        (X, y),
+        loss="poisson",
+        hidden_layer_sizes=(8,),
+        solver="lbfgs",
         max_iter=200,
-    )  # fmt: skip
+    )
     assert ours.out_activation_ == theirs.out_activation_ == "exp"
     assert (ours.predict(X) > 0).all()
     assert abs(ours.score(X, y) - theirs.score(X, y)) <= R2_MARGIN
@@ -173,18 +179,26 @@ def test_poisson_loss_like_scikit_learns():
 
 def test_n_iter_no_change_inf_runs_every_epoch(classification):
     (ours, w_ours), (theirs, w_theirs) = fit_both(
-        "classifier", classification, hidden_layer_sizes=(8,), max_iter=30,
-        n_iter_no_change=np.inf, tol=10.0,
-    )  # fmt: skip
+        "classifier",
+        classification,
+        hidden_layer_sizes=(8,),
+        max_iter=30,
+        n_iter_no_change=np.inf,
+        tol=10.0,
+    )
     assert ours.n_iter_ == theirs.n_iter_ == 30
     assert ConvergenceWarning in w_ours and ConvergenceWarning in w_theirs
 
 
 def test_a_loose_tol_converges_early_in_both(classification):
     (ours, w_ours), (theirs, w_theirs) = fit_both(
-        "classifier", classification, hidden_layer_sizes=(8,), max_iter=300, tol=0.5,
+        "classifier",
+        classification,
+        hidden_layer_sizes=(8,),
+        max_iter=300,
+        tol=0.5,
         n_iter_no_change=2,
-    )  # fmt: skip
+    )
     assert ours.n_iter_ < 10 and theirs.n_iter_ < 10
     assert ConvergenceWarning not in w_ours and ConvergenceWarning not in w_theirs
 
@@ -227,32 +241,32 @@ def test_verbose_prints_each_iteration_as_scikit_learn(classification, capsys):
 def test_the_same_errors_and_warnings(kind, call, error, classification, regression):
     X, y = classification if kind == "classifier" else regression
     two = [int(np.flatnonzero(y == y[0])[0]), int(np.flatnonzero(y != y[0])[0])]
+    extra = {"classes": np.unique(y)} if kind == "classifier" else {}
     for cls in PAIRS[kind]:
         est = cls(hidden_layer_sizes=(4,), max_iter=5, random_state=0)
-        if call == "early_stopping_two_rows":  # one training row, one validation row
-            fit = lambda: est.set_params(early_stopping=True).fit(X[two], y[two])  # noqa: E731
-        elif call == "partial_fit_early_stopping":
-            extra = {"classes": np.unique(y)} if kind == "classifier" else {}
-            fit = lambda: est.set_params(early_stopping=True).partial_fit(X, y, **extra)  # noqa: E731
-        elif call == "zero_weights":
-            fit = lambda: est.fit(X, y, sample_weight=np.zeros(len(X)))  # noqa: E731
-        elif call == "weights_shape":
-            fit = lambda: est.fit(X, y, sample_weight=np.ones(3))  # noqa: E731
-        elif call == "column_y":
-            fit = lambda: est.fit(X, y.reshape(-1, 1))  # noqa: E731
-        elif call == "batch_larger_than_data":
-            fit = lambda: est.set_params(batch_size=10_000).fit(X, y)  # noqa: E731
-        else:
-            fit = lambda: est.fit(X, y)  # noqa: E731
         with warnings.catch_warnings():
             if error is not ConvergenceWarning:  # 5 epochs: beside the point here
                 warnings.simplefilter("ignore", ConvergenceWarning)
-            if issubclass(error, Warning):
-                with pytest.warns(error):
-                    fit()
-            else:
-                with pytest.raises(error):
-                    fit()
+            expect = pytest.warns(error) if issubclass(error, Warning) else pytest.raises(error)
+            with expect:
+                _attempt(call, est, X, y, two, extra)
+
+
+def _attempt(call, est, X, y, two, extra):
+    if call == "early_stopping_two_rows":  # one training row, one validation row
+        est.set_params(early_stopping=True).fit(X[two], y[two])
+    elif call == "partial_fit_early_stopping":
+        est.set_params(early_stopping=True).partial_fit(X, y, **extra)
+    elif call == "zero_weights":
+        est.fit(X, y, sample_weight=np.zeros(len(X)))
+    elif call == "weights_shape":
+        est.fit(X, y, sample_weight=np.ones(3))
+    elif call == "column_y":
+        est.fit(X, y.reshape(-1, 1))
+    elif call == "batch_larger_than_data":
+        est.set_params(batch_size=10_000).fit(X, y)
+    else:
+        est.fit(X, y)
 
 
 def test_partial_fit_is_not_offered_with_lbfgs_in_both():
@@ -284,8 +298,9 @@ def test_sample_weight_like_scikit_learns(classification):
     for cls in PAIRS["classifier"]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            est = cls(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=100, alpha=1.0,
-                      random_state=0).fit(X, y, sample_weight=w)  # fmt: skip
+            est = cls(
+                hidden_layer_sizes=(8,), solver="lbfgs", max_iter=100, alpha=1.0, random_state=0
+            ).fit(X, y, sample_weight=w)
         # Weighting class 0 up makes both recall it at least as well as unweighted.
         results.append(float(np.mean(est.predict(X[y == 0]) == 0)))
     assert abs(results[0] - results[1]) <= ACCURACY_MARGIN

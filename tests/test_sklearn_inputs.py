@@ -71,8 +71,7 @@ def test_a_sparse_matrix_is_densified_a_chunk_at_a_time(solver, monkeypatch):
 
 
 def test_multilabel_targets_have_logistic_outputs_per_label():
-    X, Y = make_multilabel_classification(n_samples=120, n_features=6, n_classes=4,
-                                          random_state=0)  # fmt: skip
+    X, Y = make_multilabel_classification(n_samples=120, n_features=6, n_classes=4, random_state=0)
     X = StandardScaler().fit_transform(X)
     kw = dict(hidden_layer_sizes=(16,), max_iter=200, random_state=0)
     clf = quiet(MLPClassifier(**kw).fit, X, Y)
@@ -152,8 +151,15 @@ def test_sample_weight_in_partial_fit_counts_rows(blobs):
 @pytest.mark.parametrize("kind", [MLPClassifier, MLPRegressor])
 def test_warm_start_continues_exactly_where_fit_stopped(kind, blobs):
     X, y = blobs
-    kw = dict(hidden_layer_sizes=(8,), solver="sgd", momentum=0.0, shuffle=False,
-              n_iter_no_change=np.inf, learning_rate_init=0.01, random_state=0)  # fmt: skip
+    kw = dict(
+        hidden_layer_sizes=(8,),
+        solver="sgd",
+        momentum=0.0,
+        shuffle=False,
+        n_iter_no_change=np.inf,
+        learning_rate_init=0.01,
+        random_state=0,
+    )
     once = quiet(kind(max_iter=7, **kw).fit, X, y)
     twice = quiet(kind(max_iter=3, **kw).fit, X, y)
     quiet(twice.set_params(warm_start=True, max_iter=4).fit, X, y)
@@ -172,19 +178,29 @@ def test_divergence_under_early_stopping_is_shenjings_error():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(100, 3)) * 1e3
     y = X @ [1e3, -1e3, 5e2]
-    reg = MLPRegressor(hidden_layer_sizes=(8,), solver="sgd", learning_rate_init=1.0,
-                       early_stopping=True, max_iter=50, random_state=0)  # fmt: skip
+    reg = MLPRegressor(
+        hidden_layer_sizes=(8,),
+        solver="sgd",
+        learning_rate_init=1.0,
+        early_stopping=True,
+        max_iter=50,
+        random_state=0,
+    )
     with pytest.raises(sj.DivergenceError):
         reg.fit(X, y)
 
 
 def test_grid_search_over_solver_learning_rate_and_alpha(blobs):
     X, y = blobs
-    grid = {"solver": ["sgd", "adam", "lbfgs"], "learning_rate": ["constant", "adaptive"],
-            "alpha": [1e-4, 1.0]}  # fmt: skip
+    grid = {
+        "solver": ["sgd", "adam", "lbfgs"],
+        "learning_rate": ["constant", "adaptive"],
+        "alpha": [1e-4, 1.0],
+    }
     search = GridSearchCV(
-        MLPClassifier(hidden_layer_sizes=(8,), learning_rate_init=0.05, max_iter=60,
-                      random_state=0),  # fmt: skip
+        MLPClassifier(
+            hidden_layer_sizes=(8,), learning_rate_init=0.05, max_iter=60, random_state=0
+        ),
         grid,
         cv=3,
     )
@@ -213,8 +229,13 @@ def test_pipeline_on_a_sparse_text_like_matrix():
 
 def test_the_extras_work_on_a_fitted_estimator(blobs, tmp_path):
     X, y = blobs
-    clf = quiet(MLPClassifier(hidden_layer_sizes=(8,), activation="leaky_relu",
-                              max_iter=30, random_state=0).fit, X, y)  # fmt: skip
+    clf = quiet(
+        MLPClassifier(
+            hidden_layer_sizes=(8,), activation="leaky_relu", max_iter=30, random_state=0
+        ).fit,
+        X,
+        y,
+    )
     report = sj.diagnose(clf.net_, X, y, loss="softmax_cross_entropy")
     assert report is not None
     path = tmp_path / "clf.shj"

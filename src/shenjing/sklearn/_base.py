@@ -272,9 +272,14 @@ class BaseMLP(BaseEstimator):
                 )
             batch = min(settings.batch_size, n)
         trainer = Trainer(
-            self, self._loss(), self._optimizer, batch, settings.n_iter_no_change,
-            incremental, score,
-        )  # fmt: skip
+            self,
+            self._loss(),
+            self._optimizer,
+            batch,
+            settings.n_iter_no_change,
+            incremental,
+            score,
+        )
         self.n_iter_ = 0
         trainer.run(X, T, sw, rng)
 

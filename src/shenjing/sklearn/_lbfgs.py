@@ -86,7 +86,7 @@ class Objective:
         if self.alpha:
             coef = self.alpha / self.total_weight
             start = 0
-            for p, size, is_w in zip(self.params, self.sizes, self.is_weight, strict=True):
+            for size, is_w in zip(self.sizes, self.is_weight, strict=True):
                 if is_w:
                     w_flat = theta[start : start + size]
                     value += 0.5 * coef * float(w_flat @ w_flat)

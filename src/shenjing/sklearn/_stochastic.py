@@ -53,6 +53,8 @@ class Trainer:
         self.alpha = float(est.alpha)
         self.total = 0.0  # Σ (batch loss + penalty) · B over the epoch so far
         self.converged = False
+        self.best: list[np.ndarray] | None = None  # the best validation epoch's weights
+        self.n_rows = 0
 
     # -- the loop's hooks ------------------------------------------------------------------
     def on_backward_end(self, state: Any) -> None:
@@ -136,14 +138,20 @@ class Trainer:
         """Train on (X, T): the epochs of one ``fit`` (one epoch for ``partial_fit``)."""
         est, net = self.est, self.est.net_
         self.n_rows = n = X.shape[0]
-        self.best: list[np.ndarray] | None = None
+        self.best = None
         epochs = 1 if self.incremental else est.max_iter
         common = dict(loss=self.loss, optimizer=self.opt, batch_size=self.batch)
         if not _data.is_sparse(X):
             net.fit(
-                X, T, epochs=epochs, shuffle=est.shuffle, seed=rng, sample_weight=sw,
-                callbacks=[self], **common,
-            )  # fmt: skip
+                X,
+                T,
+                epochs=epochs,
+                shuffle=est.shuffle,
+                seed=rng,
+                sample_weight=sw,
+                callbacks=[self],
+                **common,
+            )
         else:
             # A sparse X: one shuffled order per epoch, then consecutive runs of whole
             # mini-batches densified and trained in that order, as a dense fit would.
@@ -155,10 +163,14 @@ class Trainer:
                 for part in _data.chunks(n, span):
                     rows = order[part]
                     net.fit(
-                        _data.dense(X, rows), T[rows], epochs=1, shuffle=False,
+                        _data.dense(X, rows),
+                        T[rows],
+                        epochs=1,
+                        shuffle=False,
                         sample_weight=None if sw is None else sw[rows],
-                        callbacks=[steps], **common,
-                    )  # fmt: skip
+                        callbacks=[steps],
+                        **common,
+                    )
                 if self.end_epoch(net):
                     break
         if self.score is not None and self.best is not None:

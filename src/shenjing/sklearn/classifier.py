@@ -120,7 +120,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                 self.classes_ = labels
             k = len(self.classes_)
             self.n_outputs_ = k if multilabel or k > 2 else 1
-            self.out_activation_ = "softmax" if self.n_outputs_ > 1 and not multilabel else "logistic"
+            self.out_activation_ = (
+                "softmax" if self.n_outputs_ > 1 and not multilabel else "logistic"
+            )
         elif multilabel != self._multilabel or (multilabel and y.shape[1] != self.n_outputs_):
             raise DataError(
                 f"y is {'an indicator matrix' if multilabel else 'labels'} of "

@@ -131,7 +131,7 @@ class SumSquaredError(Loss):
 
     def row_losses(self, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
         # Σ_d (pred - y)² per row, or its mean over the D outputs for the mean reduction.
-        sq = np.square(pred - target).sum(axis=1)
+        sq: np.ndarray = np.square(pred - target).sum(axis=1)
         return sq if self.reduction == "sum" else sq / pred.shape[1]
 
 
@@ -179,7 +179,8 @@ class Huber(Loss):
         a = np.abs(pred - target)
         d = self.delta
         elementwise = 0.5 * np.square(np.minimum(a, d)) + d * np.maximum(a - d, 0)
-        return elementwise.mean(axis=1)
+        out: np.ndarray = elementwise.mean(axis=1)
+        return out
 
     def get_config(self) -> dict[str, Any]:
         return {"delta": self.delta}

@@ -124,12 +124,16 @@ def class_weight_per_row(
         w = np.ones(k)
         for key, value in class_weight.items():
             if not isinstance(key, (int, np.integer)) or not 0 <= key < k:
-                raise ConfigError(f"class_weight keys must be class indices in [0, {k}), got {key!r}")
+                raise ConfigError(
+                    f"class_weight keys must be class indices in [0, {k}), got {key!r}"
+                )
             w[key] = value
     else:
         w = np.asarray(class_weight)
         if w.dtype.kind not in "biuf" or w.ndim != 1:
-            raise DTypeError(f"class_weight must be a 1-D sequence of numbers, got {class_weight!r:.60}")
+            raise DTypeError(
+                f"class_weight must be a 1-D sequence of numbers, got {class_weight!r:.60}"
+            )
         if len(w) != k:
             raise ShapeError(f"class_weight has {len(w)} weights, but the network has {k} classes")
     w = np.asarray(w, np.float64)
