@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from ..base.errors import ConfigError, DataError, DivergenceError
 from ..network.builder import mlp
 from ..network.sequential import Sequential
+from ..nn.linear import Linear
 from ..training.losses import Loss
 from ..training.weighting import check_sample_weight
 from . import _data
@@ -303,15 +304,15 @@ class BaseMLP(BaseEstimator):
             dtype=dtype,
             seed=rng,
             pieces=self.maxout_pieces,
-            init=lambda g, shape, fan_in, fan_out: g.uniform(
-                -np.sqrt(factor / (fan_in + fan_out)), np.sqrt(factor / (fan_in + fan_out)), shape
-            ),
         )
         for layer in net.layers:
-            if "b" in layer.params:
-                w = layer.params["W"]
-                bound = np.sqrt(factor / (w.shape[0] + layer.params["b"].size))
-                layer.params["b"][...] = rng.uniform(-bound, bound, layer.params["b"].shape)
+            # Drawn again here rather than through init=, so that the layers keep a
+            # named initialiser (what sj.save stores); maxout layers keep their own.
+            if isinstance(layer, Linear):
+                W, b = layer.params["W"], layer.params["b"]
+                bound = np.sqrt(factor / (W.shape[0] + W.shape[1]))
+                W[...] = rng.uniform(-bound, bound, W.shape)
+                b[...] = rng.uniform(-bound, bound, b.shape)
         return net
 
     def __setstate__(self, state: dict[str, Any]) -> None:

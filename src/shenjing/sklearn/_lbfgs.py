@@ -23,75 +23,81 @@ from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import ThreadpoolController
 
 from ..base.errors import DivergenceError
+from ..nn.layer import unchecked_passes
 from ..training.losses import Loss
 from ..training.weighting import WeightedLoss
 from . import _data
 
 
 class Objective:
-    """f(θ) and ∇f(θ) for scipy, on a network, its data and its loss."""
+    """f(θ) and ∇f(θ) for scipy, on a network, its data and its loss.
+
+    For the run, every parameter and gradient of the network becomes a view of one flat
+    array (in ``net_.parameters()`` order, the network's dtype), so θ goes in with one
+    copy and ∇f comes out of one: the layers write their gradients there in place.
+    """
 
     def __init__(
         self, net: Any, loss: Loss, X: Any, T: np.ndarray, sw: np.ndarray | None, alpha: float
     ) -> None:
         self.net, self.loss, self.T, self.alpha = net, loss, T, float(alpha)
         self.X = _data.as_rows(X)
-        self.params = net.parameters()
-        self.sizes = [p.value.size for p in self.params]
-        self.is_weight = [p.name.endswith(".W") for p in self.params]
+        self.values, self.grads, weights = _flatten(net)
+        # The weight matrices' slices of θ, for the penalty (the biases have none).
+        self.weight_slices = weights
         n = self.X.shape[0]
         self.sw = sw
         self.total_weight = float(n if sw is None else sw.sum())
-        if _data.is_sparse(self.X):
-            self.parts = list(_data.chunks(n))
-        else:
-            self.parts = [slice(0, n)]
+        self.parts = list(_data.chunks(n)) if _data.is_sparse(self.X) else [slice(0, n)]
         self.weighted = WeightedLoss(loss)
-        self.grad = np.zeros(sum(self.sizes))
+        passes = [unchecked_passes(layer) for layer in net.layers]
+        first = net.first_trainable()
+        self.forwards = [forward for forward, _ in passes]
+        self.backwards = [(passes[i][1], i > first) for i in range(len(passes) - 1, first - 1, -1)]
+        self.grad = np.zeros(self.values.size)
 
     def theta(self) -> np.ndarray:
-        return np.concatenate([p.value.ravel() for p in self.params]).astype(np.float64)
+        return self.values.astype(np.float64)
 
     def set(self, theta: np.ndarray) -> None:
-        start = 0
-        for p, size in zip(self.params, self.sizes, strict=True):
-            p.value[...] = theta[start : start + size].reshape(p.value.shape)
-            start += size
+        self.values[...] = theta  # rounded to a float32 network's dtype
+
+    def _pass(self, x: np.ndarray, t: np.ndarray, w: np.ndarray | None) -> float:
+        for forward in self.forwards:
+            x = forward(x)
+        if w is None:
+            value = self.loss.forward_unchecked(x, t)
+            dout = self.loss.backward()
+        else:
+            value = self.weighted.forward(x, t, w)
+            dout = self.weighted.backward()
+        for backward, need_dx in self.backwards:
+            dout = backward(dout, need_dx)
+        return value
 
     def __call__(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         self.set(theta)
-        value = 0.0
         grad = self.grad
-        grad[...] = 0.0
-        for part in self.parts:
-            x = _data.dense(self.X, part)
-            t, w = self.T[part], None if self.sw is None else self.sw[part]
-            share = (len(t) if w is None else float(w.sum())) / self.total_weight
-            if share == 0:
-                continue
-            with np.errstate(over="ignore", invalid="ignore"):
-                pred = self.net.forward_unchecked(x)
-                if w is None:
-                    v = self.loss.forward_unchecked(pred, t)
-                    dout = self.loss.backward()
-                else:
-                    v = self.weighted.forward(pred, t, w)
-                    dout = self.weighted.backward()
-                self.net.backward_unchecked(dout, need_dx=False)
-            value += share * v
-            start = 0
-            for p, size in zip(self.params, self.sizes, strict=True):
-                grad[start : start + size] += share * p.grad.ravel()
-                start += size
+        with np.errstate(over="ignore", invalid="ignore"):
+            if len(self.parts) == 1:
+                x = _data.dense(self.X)
+                value = self._pass(x, self.T, self.sw)
+                grad[...] = self.grads
+            else:
+                value = 0.0
+                grad[...] = 0.0
+                for part in self.parts:
+                    t, w = self.T[part], None if self.sw is None else self.sw[part]
+                    share = (len(t) if w is None else float(w.sum())) / self.total_weight
+                    if share:
+                        value += share * self._pass(_data.dense(self.X, part), t, w)
+                        grad += share * self.grads
         if self.alpha:
             coef = self.alpha / self.total_weight
-            start = 0
-            for size, is_w in zip(self.sizes, self.is_weight, strict=True):
-                if is_w:
-                    w_flat = theta[start : start + size]
-                    value += 0.5 * coef * float(w_flat @ w_flat)
-                    grad[start : start + size] += coef * w_flat
-                start += size
+            for piece in self.weight_slices:
+                w_flat = theta[piece]
+                value += 0.5 * coef * float(w_flat @ w_flat)
+                grad[piece] += coef * w_flat
         if not np.isfinite(value):
             # scipy would go on with a non-finite value and end with a NaN network.
             raise DivergenceError(
@@ -99,6 +105,26 @@ class Objective:
                 "for the network's outputs (scale the inputs, e.g. with StandardScaler)"
             )
         return value, grad.copy()
+
+
+def _flatten(net: Any) -> tuple[np.ndarray, np.ndarray, list[slice]]:
+    """Make every parameter and gradient of ``net`` a view of one flat array each."""
+    params = net.parameters()
+    total = sum(p.value.size for p in params)
+    dtype = params[0].value.dtype
+    values, grads = np.empty(total, dtype), np.zeros(total, dtype)
+    weights, start = [], 0
+    for layer in net.layers:
+        for key, value in list(layer.params.items()):
+            piece = slice(start, start + value.size)
+            view = values[piece].reshape(value.shape)
+            view[...] = value
+            layer.params[key] = view
+            layer.grads[key] = grads[piece].reshape(value.shape)
+            if key == "W":
+                weights.append(piece)
+            start += value.size
+    return values, grads, weights
 
 
 def run_lbfgs(est: Any, loss: Loss, X: Any, T: np.ndarray, sw: np.ndarray | None) -> None:
@@ -141,10 +167,16 @@ def _scipy_blas_single_threaded() -> Any:
     against 0.09 s for a 4-16-3 network on iris, 100 iterations). NumPy's BLAS, which
     runs the network's products, keeps its threads.
     """
-    controller = ThreadpoolController()
-    own = [
-        lib.filepath
-        for lib in controller.lib_controllers
-        if lib.user_api == "blas" and "scipy.libs" in lib.filepath
-    ]
-    return controller.select(filepath=own).limit(limits=1)
+    global _SCIPY_BLAS
+    if _SCIPY_BLAS is None:  # found once: inspecting the loaded libraries takes ms
+        controller = ThreadpoolController()
+        own = [
+            lib.filepath
+            for lib in controller.lib_controllers
+            if lib.user_api == "blas" and "scipy.libs" in lib.filepath
+        ]
+        _SCIPY_BLAS = controller.select(filepath=own)
+    return _SCIPY_BLAS.limit(limits=1)
+
+
+_SCIPY_BLAS: Any = None
