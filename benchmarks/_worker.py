@@ -3,8 +3,9 @@
 Each line in is a JSON command, each line out a JSON reply:
 
 * ``{"cmd": "setup", "key": k, "impl": ..., "workload": "W3", "warmup_s": 0.3}``
-  builds a step (``impl`` is an implementation, ``"ceiling"``, ``"adam"``,
-  ``"fit_epoch"`` or ``"bare_epoch"``) and runs it for ``warmup_s`` seconds.
+  builds a step (``impl`` is an implementation, ``"shenjing-fit"`` (a ``fit`` call of
+  several steps), ``"ceiling"``, ``"adam"``, ``"fit_epoch"`` or ``"bare_epoch"``) and
+  runs it for ``warmup_s`` seconds.
 * ``{"cmd": "chunk", "key": k, "seconds": 0.25, "min_steps": 1}`` runs that step
   until both limits are passed; replies steps, seconds and minor page faults.
 * ``{"cmd": "quit"}``.
@@ -50,18 +51,20 @@ def _epoch_steps(w: wl.Workload, fit: bool, rows: int):
             return hist.loss[-1]
 
         return step, {"rows": rows, "batch": w.batch}
+    from shenjing.training.step import StepPlan
+
     loss = sj.losses.get(loss_name)
     opt = sj.SGD(lr=w.lr)
     xs = net.check_input(x)
     ts = loss.prepare_target(y, (len(x), w.sizes[-1]), net.compute_dtype)
+    plan = StepPlan(net, opt, fuse=True)  # the step fit runs, without the loop around it
 
     def bare() -> float:
         value = 0.0
         for start in range(0, rows, w.batch):
-            pred = net.forward_unchecked(xs[start : start + w.batch])
+            pred = plan.forward(xs[start : start + w.batch])
             value = loss.forward_unchecked(pred, ts[start : start + w.batch])
-            net.backward_unchecked(loss.backward(), need_dx=False)
-            opt.step(net)
+            plan.backward_update(loss.backward())
         return value
 
     return bare, {"rows": rows, "batch": w.batch}
@@ -77,6 +80,9 @@ def build(impl: str, workload: str, rows: int = 60_000):
         return wl.shenjing_step(w, "adam"), {}
     if impl in ("fit_epoch", "bare_epoch"):
         return _epoch_steps(w, impl == "fit_epoch", rows)
+    if impl == "shenjing-fit":
+        call, steps = wl.shenjing_fit_step(w)
+        return call, {"steps_per_call": steps}
     step = wl.IMPLEMENTATIONS[impl](w)
     info = {}
     if impl == "sklearn":
@@ -90,8 +96,12 @@ def build(impl: str, workload: str, rows: int = 60_000):
     return step, info
 
 
-def run_chunk(step, seconds: float, min_steps: int) -> dict:
-    """Steps until ``seconds`` and ``min_steps`` are both reached."""
+def run_chunk(step, seconds: float, min_steps: int, per_call: int = 1) -> dict:
+    """Calls until ``seconds`` and ``min_steps`` calls are both reached.
+
+    ``per_call`` is the training steps one call runs (a ``fit`` call runs several), so
+    the reply's ``steps`` count training steps.
+    """
     n, value = 0, 0.0
     f0 = _faults()
     t0 = time.perf_counter()
@@ -102,7 +112,12 @@ def run_chunk(step, seconds: float, min_steps: int) -> dict:
         if n >= min_steps and elapsed >= seconds:
             break
     faults = _faults() - f0
-    return {"steps": n, "seconds": elapsed, "faults": faults, "finite": math.isfinite(value)}
+    return {
+        "steps": n * per_call,
+        "seconds": elapsed,
+        "faults": faults,
+        "finite": math.isfinite(value),
+    }
 
 
 def serve() -> None:
@@ -116,12 +131,13 @@ def serve() -> None:
                 break
             if cmd["cmd"] == "setup":
                 step, info = build(cmd["impl"], cmd["workload"], cmd.get("rows", 60_000))
-                steps[cmd["key"]] = step
+                steps[cmd["key"]] = step, info.get("steps_per_call", 1)
                 if cmd.get("warmup_steps", 3) > 0:
                     run_chunk(step, cmd.get("warmup_s", 0.3), cmd.get("warmup_steps", 3))
                 reply = {"ok": True, "info": info}
             elif cmd["cmd"] == "chunk":
-                reply = run_chunk(steps[cmd["key"]], cmd["seconds"], cmd.get("min_steps", 1))
+                step, per_call = steps[cmd["key"]]
+                reply = run_chunk(step, cmd["seconds"], cmd.get("min_steps", 1), per_call)
                 reply["ok"] = True
             else:
                 reply = {"ok": False, "error": f"unknown command {cmd['cmd']!r}"}

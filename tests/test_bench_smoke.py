@@ -25,6 +25,7 @@ PEER_MODULES = {
     "sklearn": "sklearn",
     "numpy": "numpy",
     "numpy-buffered": "numpy",
+    "numpy-fused": "numpy",
 }
 
 
@@ -108,6 +109,29 @@ def test_machine_and_table(smoke):
     header = "| workload | implementation | ms/step | GFLOP/s |"
     assert stdout.startswith(header)
     assert stdout.count("| W3 mnist-mlp |") == len(results["workloads"]["W3"]["implementations"])
+
+
+def test_fit_mode_times_fit_and_the_loop_as_a_peer(tmp_path):
+    if not BENCH.exists():
+        pytest.skip("benchmarks/ is not part of this installation")
+    path = tmp_path / "fit.json"
+    done = subprocess.run(
+        [sys.executable, str(BENCH), "--smoke", "--fit", "--workloads", "W1,W3",
+         "--peers", "numpy-fused", "--no-extras", "--json", str(path)],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads(path.read_text())
+    assert results["fit"] is True
+    for name in ("W1", "W3"):
+        impls = results["workloads"][name]["implementations"]
+        assert list(impls) == ["shenjing", "shenjing-loop", "numpy-fused"], name
+        # A fit call runs 40 steps: the steps timed count training steps, not calls.
+        assert impls["shenjing"]["steps_timed"] % 40 == 0
+        assert impls["shenjing"]["all_finite"]
+        assert _positive(impls["shenjing-loop"]["speedup_of_shenjing"]["median"])
+    assert "| W3 mnist-mlp | shenjing (fit) |" in done.stdout
+    assert any("the loop's step" in t["target"] for t in results["targets"])
 
 
 def test_bad_options_are_refused():

@@ -41,6 +41,10 @@ def assert_same_network(a: sj.Sequential, b: sj.Sequential) -> None:
             other = lb.params[name]
             assert (value.dtype, value.shape) == (other.dtype, other.shape)
             assert value.tobytes() == other.tobytes(), f"{la!r}.{name} differs"
+        state_a, state_b = la.persistent_state(), lb.persistent_state()
+        assert list(state_a) == list(state_b)
+        assert all(state_a[k].tobytes() == state_b[k].tobytes() for k in state_a)
+        assert la.rng_state == lb.rng_state
     assert a.metadata == b.metadata
 
 
@@ -136,6 +140,21 @@ def _layer_cases():
         "Maxout-3-no-bias": lambda dt: [sj.Maxout(3, 4, pieces=3, bias=False, seed=1, dtype=dt)],
         "LeakyReLU-0.2": with_linear(lambda: sj.LeakyReLU(negative_slope=0.2)),
         "ELU-0.5": with_linear(lambda: sj.ELU(alpha=0.5)),
+        "BatchNorm": lambda dt: [
+            sj.Linear(3, 4, seed=1, dtype=dt),
+            sj.BatchNorm(4, momentum=0.3, eps=1e-3, dtype=dt),
+        ],
+        "BatchNorm-no-affine": lambda dt: [
+            sj.Linear(3, 4, seed=1, dtype=dt),
+            sj.BatchNorm(4, affine=False, dtype=dt),
+        ],
+        "LayerNorm": lambda dt: [sj.Linear(3, 4, seed=1, dtype=dt), sj.LayerNorm(4, dtype=dt)],
+        "LayerNorm-no-affine": lambda dt: [
+            sj.Linear(3, 4, seed=1, dtype=dt),
+            sj.LayerNorm(4, eps=1e-3, affine=False, dtype=dt),
+        ],
+        "Dropout": with_linear(lambda: sj.Dropout(0.25, seed=3)),
+        "Softmax": with_linear(sj.Softmax),
     }
     for name in ACTIVATIONS.names():
         cls = ACTIVATIONS.get(name)
@@ -161,7 +180,8 @@ def test_layer_cases_cover_every_layer_type():
 
 def test_layer_types_are_the_fixed_table():
     activations = {ACTIVATIONS.get(name) for name in ACTIVATIONS.names()}
-    assert set(shenjing_layer_types().values()) == {sj.Linear, sj.Maxout, *activations}
+    others = {sj.BatchNorm, sj.Dropout, sj.LayerNorm, sj.Softmax}
+    assert set(shenjing_layer_types().values()) == {sj.Linear, sj.Maxout, *others, *activations}
     assert all(LAYER_TYPES[name].__name__ == name for name in LAYER_TYPES)
     with pytest.raises(TypeError):
         LAYER_TYPES["System"] = os.system  # type: ignore[index]
@@ -618,12 +638,12 @@ DOCUMENT_CHANGES = {
     "null": (lambda doc: b"null", "format"),
     "other-format": (_bump("format", "keras-model"), "not a model file"),
     "no-format": (_delete("format"), "not a model file"),
-    "newer-version": (_bump("version", 2), r"version 2 .*versions \[1\]"),
-    "version-0": (_bump("version", 0), r"versions \[1\]"),
-    "version-string": (_bump("version", "1"), r"versions \[1\]"),
-    "version-true": (_bump("version", True), r"versions \[1\]"),
-    "version-float": (_bump("version", 1.0), r"versions \[1\]"),
-    "no-version": (_delete("version"), r"versions \[1\]"),
+    "newer-version": (_bump("version", 3), r"version 3 .*versions \[1, 2\]"),
+    "version-0": (_bump("version", 0), r"versions \[1, 2\]"),
+    "version-string": (_bump("version", "1"), r"versions \[1, 2\]"),
+    "version-true": (_bump("version", True), r"versions \[1, 2\]"),
+    "version-float": (_bump("version", 1.0), r"versions \[1, 2\]"),
+    "no-version": (_delete("version"), r"versions \[1, 2\]"),
     "no-shenjing-version": (_delete("shenjing_version"), "missing keys"),
     "no-dtype": (_delete("dtype"), "missing keys"),
     "no-layers": (_delete("layers"), "missing keys"),

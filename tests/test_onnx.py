@@ -42,9 +42,17 @@ def assert_parity(net, path, rng, rows=64):
 
 
 def randomised(net, rng):
-    """Weights of unit scale (and non-zero biases), so every layer's part shows."""
+    """Weights of unit scale (and non-zero biases), so every layer's part shows.
+
+    BatchNorm's running statistics too: evaluation mode (what predict and the graph
+    compute) reads them.
+    """
     for p in net.parameters():
         p.value[...] = rng.standard_normal(p.value.shape)
+    for layer in net.layers:
+        if isinstance(layer, sj.BatchNorm):
+            layer.running_mean[...] = rng.standard_normal(layer.features)
+            layer.running_var[...] = rng.uniform(0.2, 3.0, layer.features)
     return net
 
 
@@ -75,6 +83,24 @@ def network(kind: str, dtype: str) -> sj.Sequential:
     return sj.Sequential(sj.Linear(5, 16, seed=0, **kw), act, sj.Linear(16, 3, seed=1, **kw))
 
 
+# The layers that are not activations, each between two Linear layers (train=True:
+# the network is left in training mode, which the export must ignore).
+OTHER_LAYERS = {
+    "Dropout": lambda dt: sj.Dropout(0.5, seed=0),
+    "BatchNorm": lambda dt: sj.BatchNorm(16, momentum=0.3, eps=1e-3, dtype=dt),
+    "BatchNorm_no_affine": lambda dt: sj.BatchNorm(16, affine=False, dtype=dt),
+    "LayerNorm": lambda dt: sj.LayerNorm(16, eps=1e-4, dtype=dt),
+    "LayerNorm_no_affine": lambda dt: sj.LayerNorm(16, affine=False, dtype=dt),
+    "Softmax": lambda dt: sj.Softmax(),
+}
+
+
+def network_with(kind: str, dtype: str) -> sj.Sequential:
+    kw = dict(dtype=dtype)
+    middle = OTHER_LAYERS[kind](dtype)
+    return sj.Sequential(sj.Linear(5, 16, seed=0, **kw), middle, sj.Linear(16, 3, seed=1, **kw))
+
+
 KINDS = ["linear", "linear_no_bias", "maxout", "maxout_no_bias", *ACTIVATIONS]
 
 
@@ -87,6 +113,36 @@ def test_onnxruntime_matches_predict_for_every_layer_type(kind, dtype, tmp_path,
     onnx.checker.check_model(onnx.load(os.fspath(path)), full_check=True)
     assert model.opset_import[0].version == DEFAULT_OPSET
     assert_parity(net, path, rng)
+
+
+@pytest.mark.parametrize("opset", sorted({MIN_OPSET, 16, DEFAULT_OPSET, 18, NEWEST}))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("kind", list(OTHER_LAYERS))
+def test_onnxruntime_matches_predict_for_the_other_layers(kind, dtype, opset, tmp_path, rng):
+    net = randomised(network_with(kind, dtype), rng)
+    assert net.training  # export and predict both use evaluation mode regardless
+    path = tmp_path / "net.onnx"
+    sj.export_onnx(net, path, opset=opset)
+    onnx.checker.check_model(onnx.load(os.fspath(path)), full_check=True)
+    assert_parity(net, path, rng)
+    assert net.training and all(layer.training for layer in net)
+
+
+def test_a_softmax_network_outputs_probabilities(tmp_path, rng):
+    net = randomised(network_with("Softmax", "float32"), rng)
+    net = sj.Sequential(*net.layers, sj.Softmax())
+    sj.export_onnx(net, tmp_path / "p.onnx")
+    p = run_onnx(tmp_path / "p.onnx", rng.standard_normal((10, 5)).astype(np.float32))
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-6)
+
+
+def test_every_layer_type_is_covered():
+    from shenjing.nn.registry import LAYER_TYPES
+
+    covered = {type(network(k, "float32")[1 if k in ACTIVATIONS else 0]).__name__ for k in KINDS}
+    covered |= {type(network_with(k, "float32")[1]).__name__ for k in OTHER_LAYERS}
+    ours = {n for n, cls in LAYER_TYPES.items() if cls.__module__.startswith("shenjing.")}
+    assert covered == ours
 
 
 def test_every_activation_is_covered():

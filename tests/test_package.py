@@ -15,7 +15,8 @@ import shenjing as sj
 def test_import_needs_numpy_only():
     code = (
         "import sys, shenjing\n"
-        "heavy = {'tqdm', 'matplotlib', 'scipy', 'sklearn', 'torch', 'pandas', 'pickle'}\n"
+        "heavy = {'tqdm', 'matplotlib', 'scipy', 'sklearn', 'torch', 'pandas', 'pickle',\n"
+        "         'starlette', 'uvicorn', 'websockets', 'anyio'}\n"
         "print(sorted(heavy & set(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

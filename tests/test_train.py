@@ -466,6 +466,7 @@ def test_divergence_stops_with_the_last_finite_weights(dtype):
             batch_size=8,
             seed=0,
             callbacks=[log],
+            divergence=None,  # the non-finite path; the finite threshold: test_divergence.py
         )
     err = info.value
     done = len(log.steps)  # steps whose loss was finite, each followed by its update
@@ -527,9 +528,9 @@ BAD = {
         ["hinge", "sse", "mse", "huber", "softmax_cross_entropy", "binary_cross_entropy"],
     ),
     "unknown optimizer": (
-        lambda x, y: {"optimizer": "adamw"},
+        lambda x, y: {"optimizer": "lion"},  # "adamw" until AdamW was added
         sj.ConfigError,
-        ["adamw", "adam", "sgd", "rmsprop", "adagrad"],
+        ["lion", "adam", "adamw", "sgd", "rmsprop", "adagrad"],
     ),
     "unknown metric": (
         lambda x, y: {"metrics": ["f1"]},

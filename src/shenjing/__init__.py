@@ -26,17 +26,22 @@ from .base.errors import (
 from .base.version import __version__
 from .data import datasets
 from .diagnosis.gradcheck import GradCheckResult, gradcheck
+from .interop import checkpoint as _checkpoint  # noqa: F401  (registers the checkpoint file)
 from .interop.modelfile import load, save
 from .network.builder import mlp
 from .network.fit import fit
 from .network.sequential import Sequential
 from .nn import activations, initializers
 from .nn.activations import ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
+from .nn.batchnorm import BatchNorm
+from .nn.dropout import Dropout
 from .nn.layer import Layer, Parameter
+from .nn.layernorm import LayerNorm
 from .nn.linear import Linear
 from .nn.maxout import Maxout
 from .nn.neuron import Neuron
-from .training import callbacks, losses, metrics, optim
+from .nn.softmax import Softmax
+from .training import callbacks, losses, metrics, optim, schedules
 from .training.callbacks import Callback, EarlyStopping, History, TrainState
 from .training.losses import (
     BinaryCrossEntropy,
@@ -47,7 +52,15 @@ from .training.losses import (
     SoftmaxCrossEntropy,
     SumSquaredError,
 )
-from .training.optim import SGD, AdaGrad, Adam, Optimizer, RMSprop
+from .training.optim import SGD, AdaGrad, Adam, AdamW, Optimizer, RMSprop
+from .training.schedules import (
+    CosineDecay,
+    ExponentialDecay,
+    OneCycle,
+    ReduceOnPlateau,
+    Schedule,
+    StepDecay,
+)
 
 # The public modules keep the import paths of the flat layout they were first published
 # in (``import shenjing.losses``, ``from shenjing.datasets import spiral``); each now lives
@@ -60,6 +73,7 @@ _PUBLIC_MODULES = {
     "losses": losses,
     "metrics": metrics,
     "optim": optim,
+    "schedules": schedules,
 }
 for _name, _module in _PUBLIC_MODULES.items():
     sys.modules[f"{__name__}.{_name}"] = _module
@@ -72,7 +86,10 @@ del _name, _module
 _LAZY_MODULES = ("cli", "plot", "sklearn")
 _LAZY_NAMES = {
     "compare": "comparison",
+    "lr_find": "lrfind",
+    "LRFindResult": "lrfind",
     "CompareResult": "comparison",
+    "on_cluster": "comparison.cluster",
     "read_csv": "data.csvdata",
     "diagnose": "diagnosis.diagnostics",
     "DiagnosticReport": "diagnosis.report",
@@ -89,12 +106,14 @@ _LAZY_NAMES = {
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     from .comparison import CompareResult, compare
+    from .comparison.cluster import on_cluster
     from .data.csvdata import read_csv
     from .data.preprocess import Preprocessor
     from .diagnosis.diagnostics import DiagnosticReport, Finding, LayerReport, diagnose
     from .diagnosis.monitor import Monitor, TrainingDiagnostics
     from .diagnosis.sanity import SanityReport, sanity_check
     from .interop.onnx_export import export_onnx
+    from .lrfind import LRFindResult, lr_find
     from .tabular import TabularModel
 
 
@@ -118,21 +137,28 @@ __all__ = [
     "SGD",
     "AdaGrad",
     "Adam",
+    "AdamW",
+    "BatchNorm",
     "BinaryCrossEntropy",
     "Callback",
     "CompareResult",
     "ConfigError",
+    "CosineDecay",
     "DTypeError",
     "DataError",
     "DiagnosticReport",
     "DivergenceError",
+    "Dropout",
     "EarlyStopping",
+    "ExponentialDecay",
     "Finding",
     "GradCheckResult",
     "History",
     "Huber",
     "Identity",
+    "LRFindResult",
     "Layer",
+    "LayerNorm",
     "LayerReport",
     "LeakyReLU",
     "Linear",
@@ -142,20 +168,25 @@ __all__ = [
     "ModelFileError",
     "Monitor",
     "Neuron",
+    "OneCycle",
     "Optimizer",
     "Parameter",
     "PoissonLoss",
     "Preprocessor",
     "RMSprop",
     "ReLU",
+    "ReduceOnPlateau",
     "SanityReport",
+    "Schedule",
     "Sequential",
     "ShapeError",
     "ShenjingError",
     "Sigmoid",
+    "Softmax",
     "SoftmaxCrossEntropy",
     "Softplus",
     "StateError",
+    "StepDecay",
     "SumSquaredError",
     "TabularModel",
     "Tanh",
@@ -172,10 +203,13 @@ __all__ = [
     "initializers",
     "load",
     "losses",
+    "lr_find",
     "metrics",
     "mlp",
+    "on_cluster",
     "optim",
     "read_csv",
     "sanity_check",
     "save",
+    "schedules",
 ]

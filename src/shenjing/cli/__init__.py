@@ -23,7 +23,17 @@ from collections.abc import Sequence
 from ._common import CommandError, CommandParser, report_error
 
 #: The commands, in the order ``--help`` lists them (the notes' order, then your own data).
-COMMANDS = ("demo", "activations", "compare", "diagnose", "train", "predict", "info", "export")
+COMMANDS = (
+    "demo",
+    "activations",
+    "compare",
+    "diagnose",
+    "train",
+    "predict",
+    "info",
+    "export",
+    "playground",
+)
 
 
 def _load(name: str):

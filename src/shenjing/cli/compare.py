@@ -11,9 +11,12 @@ Several architectures: repeat --hidden (or separate them with ';'), e.g.
 depth-versus-width question). Each activation is crossed with each architecture.
 
 Written to --out (default ./shenjing-compare): compare.png (median loss curve and min–max
-band per variant), compare.csv and compare.json (the table; the JSON adds the settings and
-every run). The same sweep is sj.compare(...) in Python. --jobs runs in parallel with
-joblib.
+band per variant), compare-units.png (the share of ReLU-family units silent on every input
+over training, when there are such units), compare.csv and compare.json (the table; the
+JSON adds the settings and every run). The same sweep is sj.compare(...) in Python.
+--jobs runs in parallel with joblib; --scheduler tcp://HOST:PORT runs every (variant,
+seed) on a Dask cluster instead (joblib's Dask backend; needs the cluster extra, and
+shenjing on every worker).
 
 Example:
   shenjing compare
@@ -28,8 +31,10 @@ import sys
 from pathlib import Path
 
 from ..comparison import DEFAULT_ACTIVATIONS, MAXOUT
+from ..comparison.units import PER_ACTIVATION
 from ..data import datasets
 from ..nn import activations as activations_mod
+from ..nn import initializers
 from ..training import optim
 from ._common import require
 
@@ -147,10 +152,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="count the steps until the loss is FRACTION × its first value (default 0.25)",
     )
     parser.add_argument(
+        "--error-threshold",
+        type=_fraction,
+        metavar="FRACTION",
+        help="also count the epochs until the training error is at most FRACTION "
+        "(Krizhevsky et al. 2012 used 0.25); classification only",
+    )
+    parser.add_argument(
+        "--init",
+        default="xavier",
+        choices=[*initializers.INITIALIZERS.names(), PER_ACTIVATION.replace("_", "-")],
+        help="weight initialiser of every variant (default xavier); per-activation: He "
+        "for the ReLU family and maxout, Xavier for sigmoid and tanh",
+    )
+    parser.add_argument(
         "--data-seed", type=int, default=0, help="seed of the generated dataset (default 0)"
     )
     parser.add_argument(
         "--jobs", type=_jobs, default=1, help="runs in parallel with joblib; -1: every core"
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on the Dask cluster whose scheduler is at ADDRESS, e.g. tcp://HOST:8786 "
+        "(pip install 'shenjing[cluster]')",
     )
     parser.add_argument(
         "--out",
@@ -170,8 +195,10 @@ def run(args: argparse.Namespace) -> int:
         # Found now rather than after every run has trained.
         raise CommandError(f"--out {args.out}: exists and is not a folder", code=2)
     require("matplotlib", "plot")
-    if args.jobs != 1:
+    if args.jobs != 1 or args.scheduler:
         require("joblib", "cli")
+    if args.scheduler:
+        require("distributed", "cluster")
     archs = [a for group in (args.hidden or [[(64,)]]) for a in group]
     progress = sys.stdout.isatty() and not args.quiet
     if progress:
@@ -186,24 +213,36 @@ def run(args: argparse.Namespace) -> int:
         optimizer=args.optimizer,
         batch_size=args.batch_size,
         target_fraction=args.target,
+        error_threshold=args.error_threshold,
+        init=args.init.replace("-", "_"),
         data_seed=args.data_seed,
         jobs=args.jobs,
         progress=progress,
+        scheduler=args.scheduler,
     )
     s = result.settings
     steps = len(next(iter(result.runs.values()))[0].losses)
     print(
         f"compare on {s['dataset']} ({s['samples']} samples, {s['task']}): "
         f"{len(result.variants)} variants × {_plural(len(s['seeds']), 'seed')}, {steps} steps of "
-        f"{s['optimizer']} (lr {s['lr']:g}) each; medians over the seeds"
+        f"{s['optimizer']} (lr {s['lr']:g}, init {s['init']}) each; medians over the seeds"
     )
     print(result.format_table())
     print(f"steps: until the loss is {s['target_fraction']:g} × its first value")
+    print(
+        "died: units (ReLU family) that fired for no training input at some point; "
+        "revived: the share of those that fired again later"
+    )
+    if s["error_threshold"] is not None:
+        print(f"to error: epochs until the training error is at most {s['error_threshold']:g}")
 
     from .. import plot
 
     out = Path(args.out)
     written = [plot.save(plot.compare_curves(result).figure, out / "compare.png")]
+    if any(run.silent.size for runs in result.runs.values() for run in runs):
+        figure = plot.compare_units(result).figure
+        written.append(plot.save(figure, out / "compare-units.png"))
     for suffix, write in ((".csv", result.to_csv), (".json", result.to_json)):
         write(str(out / f"compare{suffix}"))
         written.append(out / f"compare{suffix}")

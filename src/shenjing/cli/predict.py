@@ -15,10 +15,12 @@ import argparse
 import io
 import os
 import sys
+import warnings
 
 import numpy as np
 
-from ..base.errors import ConfigError
+from ..base.errors import ConfigError, DataError
+from ..data.preprocess import UnknownCategoryWarning
 from ._common import CommandError, require
 
 HELP = "predict with a trained model for the rows of a CSV file"
@@ -30,6 +32,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar="FILE", help="write the CSV here instead of stdout")
     parser.add_argument("--sep", default=",", help="DATA's delimiter: , ; | or \\t (default ,)")
     parser.add_argument("--encoding", default="utf-8", help="DATA's encoding (default utf-8)")
+    parser.add_argument(
+        "--unknown",
+        choices=("error", "ignore"),
+        default="error",
+        help="a category unseen in training: refuse the file (default), or encode it as "
+        "all zeros with a warning (ignore)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,7 +56,19 @@ def run(args: argparse.Namespace) -> int:
         frame = read_csv(args.data, sep=sep, encoding=args.encoding)
     except ConfigError as exc:
         raise CommandError(str(exc), code=2) from None
-    table = prediction_table(model, frame, args.data)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UnknownCategoryWarning)
+        try:
+            table = prediction_table(model, frame, args.data, args.unknown)
+        except DataError as exc:
+            raise CommandError(str(exc).replace("unknown='ignore'", "--unknown ignore")) from None
+    for warning in caught:
+        if issubclass(warning.category, UnknownCategoryWarning):
+            print(f"shenjing predict: warning: {warning.message}", file=sys.stderr)
+        else:  # not ours to report: pass it on as it was
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
     buffer = io.StringIO()
     table.to_csv(buffer, index=False, lineterminator="\n")
     text = buffer.getvalue()
@@ -62,11 +83,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def prediction_table(model, frame, source: str = "data"):
+def prediction_table(model, frame, source: str = "data", unknown: str = "error"):
     """A DataFrame: the prediction column (named as the target), then p_CLASS columns."""
     import pandas as pd
 
-    x = model.transform(frame, source)
+    x = model.transform(frame, source, unknown)
     if model.task != "classify":
         return pd.DataFrame({model.target: model.predict_encoded(x)})
     # One pass of the network: the class is the most probable one.

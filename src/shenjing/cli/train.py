@@ -24,8 +24,11 @@ from ..data.preprocess import MISSING
 from ..nn.activations import ACTIVATIONS
 from ..training import losses, optim
 from ._common import CommandError, require
+from ._epochs import EpochBars
 
 HELP = "train a network on a CSV file and save it with its preprocessing"
+#: Feature columns described before training (a wide table gets a count for the rest).
+COLUMNS_SHOWN = 20
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,6 +65,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0.2,
         metavar="FRACTION",
         help="fraction of rows held out for validation, in [0, 1) (default 0.2)",
+    )
+    parser.add_argument(
+        "--early-stopping",
+        type=int,
+        nargs="?",
+        const=10,
+        metavar="PATIENCE",
+        help="stop when the validation loss has not improved for PATIENCE epochs "
+        "(default 10) and keep the best epoch's weights",
+    )
+    parser.add_argument(
+        "--drop-missing-target",
+        action="store_true",
+        help="leave out the rows whose target is missing (default: refuse the table)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the split, weights, order")
     parser.add_argument(
@@ -116,6 +133,15 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(str(exc), code=2) from None
     # A bar only where someone watches it, and only if tqdm (the cli extra) is there.
     show_progress = not args.quiet and sys.stderr.isatty() and find_spec("tqdm") is not None
+    bars = [EpochBars(args.batch_size)] if show_progress else []
+
+    def on_plan(model) -> None:
+        # What is about to be trained, before the first step (a long run says so now).
+        _report_plan(model)
+        for bar in bars:
+            bar.plan(model)
+        sys.stdout.flush()
+
     try:
         model = TabularModel.fit(
             frame,
@@ -135,17 +161,17 @@ def run(args: argparse.Namespace) -> int:
             categorical=options["categorical"],
             missing=args.missing,
             source=args.data,
-            progress=show_progress,
-            callbacks=options["callbacks"],
+            callbacks=[*options["callbacks"], *bars],
+            early_stopping=args.early_stopping,
+            drop_missing_target=args.drop_missing_target,
+            on_plan=on_plan,
         )
     except ConfigError as exc:
         raise CommandError(option_names(str(exc)), code=2) from None
     except DataError as exc:  # the data's fault, not the options': exit 1
         raise CommandError(option_names(str(exc))) from None
-    for warning in model.warnings:
-        print(f"shenjing train: warning: {warning}", file=sys.stderr)
     model.save(out)
-    _report(model, out)
+    _report_result(model, out)
     if options["callbacks"]:
         from .diagnose import report_monitor
 
@@ -164,18 +190,32 @@ def option_names(message: str) -> str:
         >>> option_names("task='regress', but ...; use task='classify' or validation=0")
         '--task regress, but ...; use --task classify or --validation 0'
     """
+    message = message.replace("drop_missing_target=True", "--drop-missing-target")
+    message = message.replace("early_stopping", "--early-stopping")
     return _ARGUMENT.sub(lambda m: f"--{m[1]} {m[3]}", message)
 
 
-def _report(model, out: str) -> None:
+def _report_plan(model) -> None:
+    """The task, rows and columns, printed before training starts."""
+    for warning in model.warnings:
+        print(f"shenjing train: warning: {warning}", file=sys.stderr)
     t = model.training
     how = "given" if t["task_reason"].startswith("given") else f"inferred: {t['task_reason']}"
     print(f"task: {model.task} ({how})")
+    dropped = t.get("dropped_rows", 0)
+    if dropped:
+        print(f"dropped {dropped} row{'s' * (dropped != 1)} whose target is missing")
     print(
         f"rows: {t['rows']} ({t['train_rows']} training, {t['validation_rows']} validation); "
         f"{len(model.preprocessor.input_names)} feature columns → "
         f"{len(model.preprocessor.feature_names)} inputs"
     )
+    lines = model.preprocessor.describe()
+    print("columns:")
+    for line in lines[:COLUMNS_SHOWN]:
+        print(f"  {line}")
+    if len(lines) > COLUMNS_SHOWN:
+        print(f"  … and {len(lines) - COLUMNS_SHOWN} more")
     if model.task == "classify":
         counts = t["class_counts"]
         print("classes (training / validation rows):")
@@ -183,8 +223,18 @@ def _report(model, out: str) -> None:
         for c in model.classes:
             print(f"  {c:<{width}}  {counts['train'][c]:>6} / {counts['validation'][c]}")
     print(f"network: {model.net!r}")
+
+
+def _report_result(model, out: str) -> None:
+    """What training gave, printed once it is done."""
+    t = model.training
     epochs = f"{t['epochs_run']} epoch{'s' * (t['epochs_run'] != 1)}"
     print(f"trained: {epochs}, final training loss {t['final_loss']:.6g}")
+    if t.get("stopped_early"):
+        print(
+            f"stopped early: no better validation loss for {t['early_stopping']} epochs; "
+            f"kept the weights of epoch {t['best_epoch']}"
+        )
     m = model.metrics
     if model.task == "classify":
         print(f"{m['on']} accuracy: {m['accuracy']:.4f}   macro-F1: {m['macro_f1']:.4f}")
@@ -237,6 +287,14 @@ def _check_options(args: argparse.Namespace) -> dict:
     both = sorted(set(numeric) & set(categorical))
     if both:
         raise CommandError(f"{', '.join(both)}: given in both --numeric and --categorical", 2)
+    if args.early_stopping is not None and args.early_stopping < 1:
+        raise CommandError(
+            f"--early-stopping must be a positive number of epochs, got {args.early_stopping}", 2
+        )
+    if args.early_stopping is not None and args.validation == 0:
+        raise CommandError(
+            "--early-stopping watches the validation loss: give --validation above 0", 2
+        )
     if args.monitor is not None and args.monitor < 1:
         raise CommandError(f"--monitor must be a positive number of steps, got {args.monitor}", 2)
     from ..diagnosis.monitor import Monitor

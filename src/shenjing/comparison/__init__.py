@@ -29,6 +29,7 @@ Example:
     (2, 20)
 """
 
+from .cluster import on_cluster
 from .result import COLUMNS, CompareResult, Run
 from .runner import compare, one_blas_thread, steps_to_fraction
 from .spec import DEFAULT_ACTIVATIONS, MAXOUT, Variant, build_network
@@ -42,6 +43,7 @@ __all__ = [
     "Variant",
     "build_network",
     "compare",
+    "on_cluster",
     "one_blas_thread",
     "steps_to_fraction",
 ]

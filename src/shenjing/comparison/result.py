@@ -30,6 +30,10 @@ COLUMNS = (
     "dead_fraction",
     "saturated_fraction",
     "diverged",
+    "died_fraction",
+    "revived_fraction",
+    "epochs_to_error",
+    "reached_error",
 )
 
 
@@ -50,6 +54,14 @@ class Run:
         diverged_at: the step (1-based) whose loss was NaN or inf, or ``None``. A
             diverged run's later losses and its final loss are NaN; its accuracy and
             unit fractions are ``None``.
+        epochs_to_error: first epoch (1-based) whose training error was at most the
+            ``error_threshold``, or ``None`` (not reached, or not asked for).
+        died_fraction: share of the ReLU-family hidden units that fired for no
+            training input at some check during training (see
+            :class:`~.units.UnitTracker`); ``None`` for other activations.
+        died, revived: how many units died, and how many of those fired again later.
+        silent_steps, silent: (C,) the steps checked and the fraction of units silent
+            (firing for no input) at each.
     """
 
     seed: int
@@ -61,6 +73,12 @@ class Run:
     saturated_fraction: float | None
     seconds: float
     diverged_at: int | None = None
+    epochs_to_error: int | None = None
+    died_fraction: float | None = None
+    died: int = 0
+    revived: int = 0
+    silent_steps: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    silent: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass
@@ -92,7 +110,11 @@ class CompareResult:
         none did; ``reached_target`` says how many did); ``final_loss_min``/``_max``
         give the spread; the unit fractions are means over the seeds. Runs that
         diverged (``diverged`` counts them) are left out of the medians and means; if
-        every run diverged, the losses are NaN.
+        every run diverged, the losses are NaN. ``died_fraction`` is the mean over
+        every seed (diverged or not) of the share of units that stopped firing at some
+        point; ``revived_fraction`` the share of those, pooled over the seeds, that fired
+        again later (``None`` where none died). ``epochs_to_error`` is the median over
+        the seeds that reached the training-error threshold (``reached_error`` of them).
         """
         rows = []
         for v in self.variants:
@@ -119,26 +141,43 @@ class CompareResult:
                     "dead_fraction": _mean_or_none([r.dead_fraction for r in runs]),
                     "saturated_fraction": _mean_or_none([r.saturated_fraction for r in runs]),
                     "diverged": sum(r.diverged_at is not None for r in runs),
+                    "died_fraction": _mean_or_none([r.died_fraction for r in runs]),
+                    "revived_fraction": _ratio_or_none(
+                        sum(r.revived for r in runs), sum(r.died for r in runs)
+                    ),
+                    "epochs_to_error": _median_or_none([r.epochs_to_error for r in runs]),
+                    "reached_error": sum(r.epochs_to_error is not None for r in runs),
                 }
             )
         return rows
 
     def format_table(self) -> str:
-        """The table as fixed-width text, one line per variant."""
+        """The table as fixed-width text, one line per variant.
+
+        ``died``: units that stopped firing for every input at some point; ``revived``:
+        of those, the share that fired again later; ``to error``: epochs to the
+        training-error threshold (only when one was asked for).
+        """
+        errors = self.settings.get("error_threshold") is not None
         header = f"{'variant':<18} {'final loss':>10} {'accuracy':>8} {'steps':>10} "
-        header += f"{'dead':>6} {'saturated':>9}"
+        header += f"{'dead':>6} {'saturated':>9} {'died':>5} {'revived':>7}"
+        header += f" {'to error':>9}" if errors else ""
         lines = [header]
         for row in self.table():
-            steps = "never" if row["steps_to_target"] is None else f"{row['steps_to_target']:g}"
-            if row["steps_to_target"] is not None and row["reached_target"] < row["seeds"]:
-                steps += f" ({row['reached_target']}/{row['seeds']})"
+            steps = _reached(row["steps_to_target"], row["reached_target"], row["seeds"])
             if row["diverged"]:
                 steps += f", {row['diverged']}/{row['seeds']} diverged"
-            lines.append(
+            line = (
                 f"{row['variant']:<18} {row['final_loss']:>10.4g} "
                 f"{_percent(row['accuracy']):>8} {steps:>10} "
-                f"{_percent(row['dead_fraction']):>6} {_percent(row['saturated_fraction']):>9}"
+                f"{_percent(row['dead_fraction']):>6} {_percent(row['saturated_fraction']):>9} "
+                f"{_percent(row['died_fraction']):>5} {_percent(row['revived_fraction']):>7}"
             )
+            if errors:
+                line += (
+                    f" {_reached(row['epochs_to_error'], row['reached_error'], row['seeds']):>9}"
+                )
+            lines.append(line)
         return "\n".join(lines)
 
     def to_csv(self, path: str) -> None:
@@ -168,6 +207,10 @@ class CompareResult:
                     "steps_to_target": r.steps_to_target,
                     "dead_fraction": r.dead_fraction,
                     "saturated_fraction": r.saturated_fraction,
+                    "epochs_to_error": r.epochs_to_error,
+                    "died_fraction": r.died_fraction,
+                    "died": r.died,
+                    "revived": r.revived,
                     "seconds": round(r.seconds, 4),
                 }
                 for r in runs
@@ -192,6 +235,17 @@ class CompareResult:
 def _median_or_none(values: Iterable[float | None]) -> float | None:
     kept = [v for v in values if v is not None]
     return float(np.median(kept)) if kept else None
+
+
+def _reached(median: float | None, reached: int, seeds: int) -> str:
+    """``"12"``, ``"12 (2/3)"`` when only some seeds got there, or ``"never"``."""
+    if median is None:
+        return "never"
+    return f"{median:g}" + (f" ({reached}/{seeds})" if reached < seeds else "")
+
+
+def _ratio_or_none(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
 
 
 def _mean_or_none(values: Iterable[float | None]) -> float | None:

@@ -27,6 +27,7 @@ from .spec import (
     _variants,
     build_network,
 )
+from .units import PER_ACTIVATION, UnitTracker, init_for
 
 
 def compare(
@@ -44,6 +45,8 @@ def compare(
     data_seed: int = 0,
     jobs: int = 1,
     progress: bool = False,
+    scheduler: Any = None,
+    error_threshold: float | None = None,
 ) -> CompareResult:
     """Train every (activation, architecture) variant from every seed and measure it.
 
@@ -63,13 +66,27 @@ def compare(
         target_fraction: in (0, 1); ``steps_to_target`` counts the steps until the loss
             is at most this fraction of the first step's loss.
         init: weight initialiser of every layer (the same for every variant, so only
-            the activation differs).
+            the activation differs), or ``"per_activation"``: He for the ReLU family
+            and maxout, Xavier for sigmoid and tanh (:func:`~.units.init_for`).
         dtype: ``"float64"`` (default) or ``"float32"``.
         data_seed: seed of a generated dataset.
         jobs: runs in parallel (joblib; ``-1`` for every core). ``1`` runs in this
             process and needs no joblib, with one BLAS thread (see
             :func:`one_blas_thread`).
         progress: show a progress bar over the runs (needs tqdm).
+        scheduler: run on a Dask cluster: the scheduler's address
+            (``"tcp://HOST:8786"``) or a :class:`distributed.Client`; every run is one
+            task of joblib's Dask backend (see :func:`on_cluster`), ``jobs`` at a time
+            (``1`` or ``-1``: as many as the cluster has worker threads). The results
+            are the same as a run here.
+        error_threshold: Krizhevsky et al.'s criterion (2012, Fig. 1: epochs to 25%
+            training error): in (0, 1), ``epochs_to_error`` counts the epochs until the
+            training error (1 − the epoch's accuracy, measured on each batch before its
+            update) is at most this. Classification only; ``None`` (default) skips it.
+
+    Every run also tracks its ReLU-family units (:class:`~.units.UnitTracker`): the
+    share that stopped firing for every input at some point (``died_fraction``) and how
+    many of those fired again later (``revived``).
 
     Returns:
         A :class:`CompareResult`.
@@ -92,6 +109,11 @@ def compare(
         ),
         "init": init,
         "dtype": as_dtype(dtype).name,
+        "error_threshold": None
+        if error_threshold is None
+        else number(
+            error_threshold, "error_threshold", low=0.0, high=1.0, low_open=True, high_open=True
+        ),
     }
     # Names only: one optimizer instance shared by every run would share its state.
     if not isinstance(optimizer, str) or not isinstance(init, str):
@@ -101,14 +123,17 @@ def compare(
         )
     # Fail now, naming the option, rather than inside every run (or worker).
     optim_mod.get(optimizer, lr=spec["lr"])
-    INITIALIZERS.get(init)
+    if init != PER_ACTIVATION:
+        INITIALIZERS.get(init)
+    if spec["error_threshold"] is not None and task != "classification":
+        raise ConfigError("error_threshold needs a classification (training error)")
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs == 0 or jobs < -1:
         raise ConfigError(f"jobs must be a positive integer or -1 (every core), got {jobs!r}")
     n = x.shape[0]
     per_epoch = 1 if spec["batch_size"] is None else -(-n // min(spec["batch_size"], n))
     spec["steps"] = spec["epochs"] * per_epoch
     tasks = [(v, s) for v in variants for s in seed_list]
-    results = _map(x, y, tasks, spec, jobs, progress)
+    results = _map(x, y, tasks, spec, jobs, progress, scheduler)
     runs: dict[str, list[Run]] = {v.name: [] for v in variants}
     for (v, _s), run in zip(tasks, results, strict=True):
         runs[v.name].append(run)
@@ -153,8 +178,11 @@ def one_blas_thread() -> contextlib.AbstractContextManager[Any]:
 def _train_one(x: np.ndarray, y: np.ndarray, v: Variant, seed: int, spec: dict) -> Run:
     classification = spec["task"] == "classification"
     out = int(y.max()) + 1 if classification else y.shape[1]
-    net = build_network(v.activation, v.hidden, x.shape[1], out, seed, spec["init"], spec["dtype"])
+    init = init_for(v.activation, spec["init"])
+    net = build_network(v.activation, v.hidden, x.shape[1], out, seed, init, spec["dtype"])
     loss = "softmax_cross_entropy" if classification else "mse"
+    # About 100 checks of the units a run, whatever its length (each is a forward pass).
+    tracker = UnitTracker(x, every=max(1, spec["steps"] // 100))
     start = time.perf_counter()
     try:
         history = net.fit(
@@ -166,6 +194,8 @@ def _train_one(x: np.ndarray, y: np.ndarray, v: Variant, seed: int, spec: dict) 
             batch_size=spec["batch_size"],
             shuffle=spec["batch_size"] is not None,
             seed=seed,
+            metrics=["accuracy"] if classification else [],
+            callbacks=[tracker],
         )
     except DivergenceError as exc:
         # One run blowing up is a result of the comparison, not a failure of it.
@@ -183,6 +213,8 @@ def _train_one(x: np.ndarray, y: np.ndarray, v: Variant, seed: int, spec: dict) 
             saturated_fraction=None,
             seconds=seconds,
             diverged_at=exc.step + 1,
+            epochs_to_error=_epochs_to_error(exc.history.per_epoch.get("accuracy"), spec),
+            **_unit_fields(tracker),
         )
     seconds = time.perf_counter() - start
     final = net.evaluate(x, y, metrics=["accuracy"] if classification else [])
@@ -197,7 +229,29 @@ def _train_one(x: np.ndarray, y: np.ndarray, v: Variant, seed: int, spec: dict) 
         dead_fraction=dead,
         saturated_fraction=saturated,
         seconds=seconds,
+        epochs_to_error=_epochs_to_error(history.per_epoch.get("accuracy"), spec),
+        **_unit_fields(tracker),
     )
+
+
+def _unit_fields(tracker: UnitTracker) -> dict[str, Any]:
+    """What a :class:`Run` keeps of a :class:`UnitTracker`."""
+    return {
+        "died_fraction": tracker.died_fraction,
+        "died": int(tracker.died.sum()),
+        "revived": tracker.revived_count,
+        "silent_steps": np.asarray(tracker.steps, dtype=np.int64),
+        "silent": np.asarray(tracker.silent, dtype=np.float64),
+    }
+
+
+def _epochs_to_error(accuracy: Sequence[float] | None, spec: dict) -> int | None:
+    """First epoch (1-based) whose training error is at most the threshold, or None."""
+    threshold = spec["error_threshold"]
+    if threshold is None or not accuracy:
+        return None
+    hit = np.flatnonzero(1.0 - np.asarray(accuracy, dtype=np.float64) <= threshold)
+    return int(hit[0]) + 1 if hit.size else None
 
 
 def _unit_fractions(net: Sequential, x: np.ndarray) -> tuple[float | None, float | None]:
@@ -229,10 +283,16 @@ def _map(
     spec: dict,
     jobs: int,
     progress: bool,
+    scheduler: Any = None,
 ) -> list[Run]:
     """``_train_one`` for every (variant, seed), in order; in parallel when ``jobs != 1``."""
     bar = progress_bar(progress, len(tasks), desc="compare", unit="run")
     try:
+        if scheduler is not None:
+            from .cluster import on_cluster
+
+            with on_cluster(scheduler):
+                return _parallel(x, y, tasks, spec, -1 if jobs == 1 else jobs, bar)
         if jobs == 1:
             results = []
             with one_blas_thread():
@@ -241,17 +301,30 @@ def _map(
                     if bar is not None:
                         bar.update(1)
             return results
-        try:
-            from joblib import Parallel, delayed
-        except ImportError as exc:
-            raise ConfigError(f"jobs={jobs} needs joblib: pip install 'shenjing[cli]'") from exc
-        results = []
-        parallel = Parallel(n_jobs=jobs, return_as="generator")
-        for run in parallel(delayed(_train_one)(x, y, v, seed, spec) for v, seed in tasks):
-            results.append(run)
-            if bar is not None:
-                bar.update(1)
-        return results
+        return _parallel(x, y, tasks, spec, jobs, bar)
     finally:
         if bar is not None:
             bar.close()
+
+
+def _parallel(
+    x: np.ndarray, y: np.ndarray, tasks: list[tuple[Variant, int]], spec: dict, jobs: int, bar: Any
+) -> list[Run]:
+    """The runs through joblib, on its current backend (processes here, or Dask)."""
+    try:
+        from joblib import Parallel, delayed
+    except ImportError as exc:
+        raise ConfigError(f"jobs={jobs} needs joblib: pip install 'shenjing[cli]'") from exc
+    results = []
+    parallel = Parallel(n_jobs=jobs, return_as="generator")
+    for run in parallel(delayed(_train_alone)(x, y, v, seed, spec) for v, seed in tasks):
+        results.append(run)
+        if bar is not None:
+            bar.update(1)
+    return results
+
+
+def _train_alone(x: np.ndarray, y: np.ndarray, v: Variant, seed: int, spec: dict) -> Run:
+    """One run in a worker, with one BLAS thread (a Dask worker does not limit them)."""
+    with one_blas_thread():
+        return _train_one(x, y, v, seed, spec)

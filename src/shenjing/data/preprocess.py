@@ -18,15 +18,23 @@ Frames are those of :func:`shenjing.data.csvdata.read_csv`: text cells, indexed 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
 from ..base.errors import ConfigError, DataError, ModelFileError
+from .columns import check_column
 from .csvdata import column_list, nearest, place, require_pandas
 
 MISSING = ("error", "mean", "most_frequent")
+#: What :meth:`Preprocessor.transform` does with a category unseen in training.
+UNKNOWN = ("error", "ignore")
+
+
+class UnknownCategoryWarning(UserWarning):
+    """A category unseen in training was encoded as all zeros (``unknown="ignore"``)."""
 
 
 class Preprocessor:
@@ -152,8 +160,12 @@ class Preprocessor:
         self._require_fit()
         return [column["name"] for column in self.columns]
 
-    def transform(self, frame: Any, source: str = "data") -> np.ndarray:
+    def transform(self, frame: Any, source: str = "data", unknown: str = "error") -> np.ndarray:
         """The network input for every row of ``frame``: (N, F) float64.
+
+        ``unknown="ignore"`` encodes a category unseen in training as all zeros (as
+        scikit-learn's ``handle_unknown="ignore"``), with an :class:`UnknownCategoryWarning`
+        per column; ``"error"`` (default) refuses it.
 
         Raises:
             DataError: a column is missing or unexpected, a cell is missing under
@@ -161,6 +173,8 @@ class Preprocessor:
                 not seen in training; each names the file, the column and the line.
         """
         self._require_fit()
+        if unknown not in UNKNOWN:
+            raise ConfigError(f"unknown must be 'error' or 'ignore', got {unknown!r}")
         expected, given = self.input_names, list(frame.columns)
         absent = [c for c in expected if c not in given]
         if absent:
@@ -184,7 +198,7 @@ class Preprocessor:
                 values[np.isnan(values)] = column["fill"] if column["fill"] is not None else 0
                 blocks.append(((values - column["mean"]) / column["std"])[:, None])
             else:
-                blocks.append(_one_hot(cells, column, source))
+                blocks.append(_one_hot(cells, column, source, unknown))
         if not blocks or not len(frame):
             return np.zeros((len(frame), len(self.feature_names)))
         return np.hstack(blocks)
@@ -218,7 +232,7 @@ class Preprocessor:
         pre = cls(missing=data["missing"])
         names: set[str] = set()
         for i, column in enumerate(data["columns"]):
-            pre.columns.append(_check_column(column, f"preprocessing.columns[{i}]"))
+            pre.columns.append(check_column(column, f"preprocessing.columns[{i}]"))
             if column["name"] in names:
                 raise ModelFileError(f"preprocessing names column {column['name']!r} twice")
             names.add(column["name"])
@@ -306,7 +320,7 @@ def _fit_categorical(name: str, every: Any, train: Any, missing: str) -> dict[st
     return {"name": name, "kind": "categorical", "categories": categories, "fill": fill}
 
 
-def _one_hot(cells: Any, column: dict[str, Any], source: str) -> np.ndarray:
+def _one_hot(cells: Any, column: dict[str, Any], source: str, unknown: str) -> np.ndarray:
     pd = require_pandas()
     texts = cells.astype(object).where(cells.notna(), column["fill"])
     # Categories are kept as text (as a CSV gives them); a frame built in Python may
@@ -315,14 +329,20 @@ def _one_hot(cells: Any, column: dict[str, Any], source: str) -> np.ndarray:
     codes = pd.Index(column["categories"]).get_indexer(texts)  # -1 where unseen
     unseen = codes < 0
     if unseen.any():
-        row = int(np.argmax(unseen))
-        known = column_list(column["categories"], limit=10)
-        raise DataError(
-            f"{source}: column {column['name']!r} has the category {texts.iloc[row]!r} on "
-            f"{place(cells, row)}, which the model never saw in training (it knows {known})"
-        )
+        row, count = int(np.argmax(unseen)), int(unseen.sum())
+        what = f"the category {texts.iloc[row]!r} on {place(cells, row)}"
+        if unknown == "error":
+            known = column_list(column["categories"], limit=10)
+            raise DataError(
+                f"{source}: column {column['name']!r} has {what}, which the model never "
+                f"saw in training (it knows {known}); unknown='ignore' encodes it as zeros"
+            )
+        rows = f"{count} row{'s' * (count != 1)}"
+        message = f"{source}: column {column['name']!r}: {rows} with a category unseen in "
+        warnings.warn(f"{message}training (the first: {what}) encoded as all zeros",
+                      UnknownCategoryWarning, stacklevel=4)  # fmt: skip
     out = np.zeros((len(cells), len(column["categories"])))
-    out[np.arange(len(cells)), codes] = 1.0
+    out[np.flatnonzero(~unseen), codes[~unseen]] = 1.0
     return out
 
 
@@ -347,39 +367,3 @@ def _show(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return repr(int(value))
     return repr(value) if isinstance(value, str) else f"{value:g}"
-
-
-def _check_column(column: Any, where: str) -> dict[str, Any]:
-    if not isinstance(column, dict) or not isinstance(column.get("name"), str):
-        raise ModelFileError(f"{where} must be an object with a string name")
-    kind = column.get("kind")
-    if kind == "numeric":
-        expected = {"name", "kind", "mean", "std", "fill"}
-        for key in ("mean", "std"):
-            if not _is_finite_number(column.get(key)):
-                raise ModelFileError(f"{where}.{key} must be a finite number")
-        if column["std"] <= 0:
-            raise ModelFileError(f"{where}.std must be positive, got {column['std']}")
-        if column.get("fill") is not None and not _is_finite_number(column["fill"]):
-            raise ModelFileError(f"{where}.fill must be a finite number or null")
-    elif kind == "categorical":
-        expected = {"name", "kind", "categories", "fill"}
-        categories = column.get("categories")
-        if (
-            not isinstance(categories, list)
-            or not categories
-            or not all(isinstance(c, str) for c in categories)
-            or len(set(categories)) != len(categories)
-        ):
-            raise ModelFileError(f"{where}.categories must be a non-empty list of unique strings")
-        if column.get("fill") is not None and column["fill"] not in categories:
-            raise ModelFileError(f"{where}.fill must be one of its categories or null")
-    else:
-        raise ModelFileError(f'{where}.kind must be "numeric" or "categorical", got {kind!r}')
-    if set(column) != expected:
-        raise ModelFileError(f"{where} must have exactly the fields {sorted(expected)}")
-    return dict(column)
-
-
-def _is_finite_number(value: Any) -> bool:
-    return type(value) in (int, float) and math.isfinite(value)

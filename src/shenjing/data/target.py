@@ -29,7 +29,7 @@ def infer_task(cells: Any, target: str, task: str | None, source: str):
         raise DataError(
             f"{source}: target {target!r} is missing on {first} ({count} "
             f"row{'s' * (count != 1)} in all); a row needs its target to be learnt from: "
-            "drop or fill them"
+            "drop or fill them (drop_missing_target=True leaves those rows out)"
         )
     numbers = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=np.float64)
     is_numeric = not np.isnan(numbers).any()

@@ -12,6 +12,9 @@
   are positive on fewer than :data:`NEARLY_DEAD` of the inputs. LeakyReLU's analogue is a
   unit whose input is never positive (only the small slope carries its gradient);
   Maxout's is a piece that never wins (it never receives a gradient);
+* ``Dropout``, ``BatchNorm``, ``LayerNorm`` and ``Softmax`` get statistics only: "dead"
+  and "saturated" do not apply (an output at 0 is a batch or row mean, not a unit that
+  stopped firing; in evaluation mode Dropout repeats the layer before it);
 * **gradient flow** (given ``y`` and a loss): the root-mean-square of dL/d(output) reaching
   each layer, per sample, and the norm of each parameter's gradient over the dataset.
   The ratio between the first and the last parametrised layer shows vanishing (≪ 1) or
@@ -60,6 +63,7 @@ import numpy as np
 from ..base.backend import to_float
 from ..base.checks import check_rows, positive_int
 from ..base.errors import ConfigError
+from ..nn.modes import runs_in_mode
 from ..training import losses as losses_mod
 from ..training.evaluation import PREDICT_BATCH
 from .network import require_network
@@ -86,6 +90,7 @@ __all__ = [
 ]
 
 
+@runs_in_mode(training=False)  # what predict computes; the caller's mode is restored
 def diagnose(
     net: Any,
     x: Any,
@@ -96,6 +101,9 @@ def diagnose(
     saturation_threshold: float = SATURATION_THRESHOLD,
 ) -> DiagnosticReport:
     """Measure every layer of ``net`` on the data ``x`` (and its gradients, given ``y``).
+
+    The network runs in evaluation mode, as ``predict`` does: dropout is off and
+    batch normalisation uses its running statistics (the layers' modes are restored).
 
     Args:
         net: the network (a :class:`~shenjing.Sequential`).

@@ -1,9 +1,14 @@
 """Findings: plain-language verdicts on a network's diagnostics, and their thresholds.
 
 Each finding names what was measured, the documented threshold it crossed (the
-constants below) and what to try; :mod:`shenjing.diagnosis.diagnostics` lists every code with its
-evidence and threshold. :func:`findings` reads the per-layer records that diagnostics
-measure; it computes nothing from the network itself.
+constants below) and what to try. The advice follows from the evidence in the records
+and from the network they describe: "lower the learning rate" only where the updates
+were measured too large (``fit(monitor=...)``), "use ReLU" only to a network of
+sigmoid/tanh layers, and dead units alone (a ReLU layer's idle units, which cost
+capacity and nothing else) are not taken for a training fault.
+:mod:`shenjing.diagnosis.diagnostics` lists every code with its evidence and threshold.
+:func:`findings` reads the per-layer records that diagnostics measure; it computes
+nothing from the network itself.
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ def findings(layers: list[LayerReport], ratio: float | None = None) -> list[Find
         where = f"layer {lay.index} ({lay.name})"
         dead = lay.dead_fraction
         if dead is not None and dead > DEAD_LIMIT:
-            found.append(_dead_finding(lay, where, dead))
+            found.append(_dead_finding(lay, where, dead, _fed_by(layers, lay)))
         elif (
             lay.nearly_dead_fraction is not None
             and dead is not None
@@ -60,7 +65,7 @@ def findings(layers: list[LayerReport], ratio: float | None = None) -> list[Find
                     NEARLY_DEAD_LIMIT,
                     f"{where}: {value:.0%} of units are dead or active on fewer than "
                     f"{NEARLY_DEAD:.0%} of inputs",
-                    "lower the learning rate, check the biases' initial values, or try LeakyReLU",
+                    _idle_advice(dead + lay.nearly_dead_fraction, _fed_by(layers, lay)),
                 )
             )
         sat = lay.saturated_fraction
@@ -127,8 +132,7 @@ def findings(layers: list[LayerReport], ratio: float | None = None) -> list[Find
                 VANISHING_RATIO,
                 f"vanishing gradient: the first parametrised layer receives {ratio:.2g} "
                 "times the gradient of the last",
-                "use ReLU with He init instead of sigmoid/tanh, fewer layers, or check for "
-                "saturated units",
+                _vanishing_advice(layers),
             )
         )
     elif ratio is not None and ratio > EXPLODING_RATIO:
@@ -146,7 +150,58 @@ def findings(layers: list[LayerReport], ratio: float | None = None) -> list[Find
     return found
 
 
-def _dead_finding(lay: LayerReport, where: str, dead: float) -> Finding:
+def _fed_by(layers: list[LayerReport], lay: LayerReport) -> float | None:
+    """The update ratio of the weights feeding ``lay`` (the layer before), if measured."""
+    before = [x for x in layers if x.index == lay.index - 1]
+    ratio = before[0].update_ratios.get("W") if before else lay.update_ratios.get("W")
+    return ratio if ratio is not None and math.isfinite(ratio) else None
+
+
+def _idle_advice(idle: float, update_ratio: float | None, leaky: bool = False) -> str:
+    """What to try for a layer with a share ``idle`` of units that (almost) never fire."""
+    if update_ratio is not None and update_ratio > UPDATE_RATIO_HIGH:
+        return (
+            f"lower the learning rate: the weights feeding this layer move by "
+            f"{update_ratio:.2g} of their size per step (rule of thumb: about "
+            f"{UPDATE_RATIO_TARGET:g}), which pushes units past the point of firing"
+        )
+    if leaky:
+        return (
+            "these units still learn through the negative slope and can recover; a larger "
+            "slope (0.1) speeds that up. If the network fits, nothing needs fixing"
+        )
+    if idle >= 0.5:
+        return (
+            "most of the layer is idle: check the biases' initial values (a negative bias "
+            "silences a unit on every input), use He init, or try LeakyReLU, whose units "
+            "keep a gradient"
+        )
+    return (
+        "an idle unit passes no gradient to its weights and stays so, but the rest of the "
+        "layer learns: if the network fits, nothing needs fixing; if it underfits, widen "
+        "the layer or try LeakyReLU, whose units keep a gradient"
+    )
+
+
+def _vanishing_advice(layers: list[LayerReport]) -> str:
+    """What to try for a vanishing gradient, given the activations the network has."""
+    names = sorted({lay.name for lay in layers if lay.name in SATURATING})
+    if names:
+        return (
+            f"use ReLU with He init instead of {'/'.join(names)}, fewer layers, or check "
+            "for saturated units"
+        )
+    return (
+        "check the initialisation (He init for the ReLU family: Xavier's halves the "
+        "signal's variance at every ReLU layer), the dead-unit findings, and the depth"
+    )
+
+
+#: Layer names whose units saturate (the vanishing-gradient advice names them).
+SATURATING = ("Sigmoid", "Tanh")
+
+
+def _dead_finding(lay: LayerReport, where: str, dead: float, update_ratio: float | None) -> Finding:
     if lay.name == "Maxout":
         return Finding(
             "dead_units",
@@ -154,7 +209,7 @@ def _dead_finding(lay: LayerReport, where: str, dead: float) -> Finding:
             dead,
             DEAD_LIMIT,
             f"{where}: {dead:.0%} of pieces never win, so they never learn",
-            "lower the learning rate, or use fewer pieces",
+            _maxout_advice(update_ratio),
         )
     if lay.name == "LeakyReLU":
         return Finding(
@@ -164,7 +219,7 @@ def _dead_finding(lay: LayerReport, where: str, dead: float) -> Finding:
             DEAD_LIMIT,
             f"{where}: {dead:.0%} of units never receive a positive input; only the "
             "negative slope carries their gradient",
-            "lower the learning rate, or check the biases' initial values",
+            _idle_advice(dead, update_ratio, leaky=True),
         )
     units = cast(np.ndarray, lay.dead_units)  # measured with dead_fraction, so set
     shown = ", ".join(str(int(i)) for i in units[:8])
@@ -175,5 +230,11 @@ def _dead_finding(lay: LayerReport, where: str, dead: float) -> Finding:
         dead,
         DEAD_LIMIT,
         f"{where}: {dead:.0%} of units are dead (output 0 for every input; units {shown}{more})",
-        "lower the learning rate, check the biases' initial values, or try LeakyReLU",
+        _idle_advice(dead, update_ratio),
     )
+
+
+def _maxout_advice(update_ratio: float | None) -> str:
+    if update_ratio is not None and update_ratio > UPDATE_RATIO_HIGH:
+        return _idle_advice(1.0, update_ratio)
+    return "a piece that never wins is spare capacity; fewer pieces give the same fit cheaper"

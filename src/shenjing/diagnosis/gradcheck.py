@@ -14,9 +14,20 @@ deep networks, and a wrong one near 1. (The two-point difference, error eps² + 
 eps, leaves about 1e-7 of rounding noise in a deep network: too close to the mark.)
 Keep inputs at least 2·eps away from kinks such as ReLU's 0.
 
+Modes: by default the check runs in evaluation mode, the function ``predict`` computes
+(:class:`~shenjing.Dropout` is then the identity, :class:`~shenjing.BatchNorm` a fixed
+affine map of its running statistics). ``training=True`` checks the training-mode
+function instead: every layer's random state and persistent arrays are put back before
+each forward pass (:func:`shenjing.nn.modes.restore_state`), so Dropout draws the same
+mask in every evaluation and BatchNorm's running statistics do not drift; the function
+checked is then the one of that fixed mask. Either way the layers' modes, random state
+and running statistics are left as they were.
+
 The error reported for each array is ``max|analytic - numeric| / max(max|analytic|,
 max|numeric|)``: relative to the array's largest gradient, so tiny entries swamped by
-rounding do not raise false alarms.
+rounding do not raise false alarms. An array whose gradient is exactly 0 everywhere (a
+bias just before a BatchNorm in training mode: the batch mean cancels it) shows an
+error near 1, rounding noise over rounding noise; leave such a bias out.
 """
 
 from __future__ import annotations
@@ -30,6 +41,7 @@ import numpy as np
 
 from ..base.errors import DTypeError
 from ..nn.layer import Layer
+from ..nn.modes import capture_state, in_mode, restore_state
 from ..training.losses import Loss
 from ..training.losses import get as get_loss
 
@@ -74,6 +86,7 @@ def gradcheck(
     tolerance: float = DEFAULT_TOLERANCE,
     check_input: bool = True,
     directions: int | None = None,
+    training: bool = False,
 ) -> GradCheckResult:
     """Compare ``obj``'s backward pass with finite differences of its forward pass.
 
@@ -90,6 +103,8 @@ def gradcheck(
         directions: instead of every entry, compare along this many random unit
             directions in the space of all parameters and the input at once: cheap for
             large networks, and still fails for any wrong gradient.
+        training: check the training-mode function (one fixed dropout mask, batch
+            statistics) instead of the evaluation-mode one; see the module docstring.
 
     Returns:
         A :class:`GradCheckResult`; ``bool(result)`` is the verdict and ``str(result)``
@@ -105,18 +120,53 @@ def gradcheck(
     if isinstance(obj, Loss):
         return _check_loss(obj, x, target, eps, tolerance)
     _require_float64(obj)
+    with in_mode(obj, training):
+        saved = capture_state(obj)
+        try:
+            return _check_layer(
+                obj,
+                x,
+                target,
+                loss,
+                eps,
+                tolerance,
+                check_input,
+                directions,
+                rng,
+                lambda: restore_state(obj, saved),
+            )
+        finally:
+            restore_state(obj, saved)
+
+
+def _check_layer(
+    obj: Layer,
+    x: np.ndarray,
+    target: Any,
+    loss: str | Loss | None,
+    eps: float,
+    tolerance: float,
+    check_input: bool,
+    directions: int | None,
+    rng: np.random.Generator,
+    replay: Callable[[], None],
+) -> GradCheckResult:
+    """The check of a layer; ``replay()`` runs before every forward pass."""
     if loss is not None:
         loss_fn = get_loss(loss)
 
         def scalar() -> float:
+            replay()
             return loss_fn.forward(obj.forward(x), target)
 
         scalar()
         dx = obj.backward(loss_fn.backward())
     else:
+        replay()
         dout = rng.standard_normal(np.shape(obj.forward(x)))
 
         def scalar() -> float:
+            replay()
             return float(np.sum(np.asarray(obj.forward(x)) * dout))
 
         scalar()

@@ -14,7 +14,11 @@ unit is "dead" here when it is zero for every row of that batch.
 Cost: a recorded step runs the step's batch forward and backward once more through
 ``net.forward_trace`` and ``net.backward_trace``, to see every layer's output and the
 gradient reaching it (it writes the same gradients again, so training is unchanged bit
-for bit), and copies the parameters once: about two steps' work. Other
+for bit), and copies the parameters once: about two steps' work. For layers that
+change as they run (``Dropout``'s random state, ``BatchNorm``'s running statistics)
+the monitor captures their state before a recorded step and replays the pass from it
+(:func:`shenjing.nn.modes.capture_state`): the same mask, the same statistics, and
+afterwards the state the training pass left. Other
 steps pay nothing. At the default interval this slowed a 784-256-256-10 ReLU network
 (batch 128, SGD) by 3.9 % (``benchmarks/monitor_overhead.py``: median of paired ratios;
 one record cost 1.9 steps).
@@ -41,6 +45,7 @@ import numpy as np
 
 from ..base.checks import positive_int
 from ..base.errors import ConfigError
+from ..nn.modes import LayerState, capture_state, restore_state
 from ..training.callbacks import Callback, TrainState
 from .report import DiagnosticReport, LayerReport
 from .stats import SATURATION_THRESHOLD, build_report, check_saturation_threshold, layer_statistics
@@ -154,22 +159,37 @@ class Monitor(Callback):
         self.saturation_threshold = check_saturation_threshold(saturation_threshold)
         self.record = TrainingDiagnostics(self.every)
         self._pending: tuple[list[LayerReport], int, list[np.ndarray]] | None = None
+        self._before: tuple[int, list[LayerState]] | None = None  # (step, layer states)
 
     def on_train_begin(self, state: TrainState) -> None:
         self.record = TrainingDiagnostics(self.every)
         self._pending = None
         state.history.diagnostics = self.record
+        self._capture(state)
+
+    def _capture(self, state: TrainState) -> None:
+        """Before a step that will be recorded: the layers' state, to replay its pass from."""
+        self._before = None
+        if state.step % self.every == 0:
+            self._before = (state.step, capture_state(state.net))
 
     def on_backward_end(self, state: TrainState) -> None:
         if state.step % self.every:
             return
         net, loss_fn = state.net, state.loss_fn
+        after = capture_state(net)
+        if self._before is None or self._before[0] != state.step:
+            if any(s.rng_state is not None or s.persistent for s in after):
+                return  # no state to replay this pass from: measuring would change training
+        else:
+            restore_state(net, self._before[1])  # the same mask and statistics again
         # The step's batch once more, through the measuring API: the same operations on
         # the same arrays, so every layer's grads come out as the training pass left
         # them, and the update that follows is the one training would have made.
         outputs = net.forward_trace(state.inputs)
         loss_fn.forward_unchecked(outputs[-1], state.targets)
         douts = net.backward_trace(loss_fn.backward())
+        restore_state(net, after)
         rows = outputs[-1].shape[0]
         scale = rows if loss_fn.reduction == "mean" else 1.0
         stats = layer_statistics(net, rows, self.saturation_threshold)
@@ -183,6 +203,7 @@ class Monitor(Callback):
         self._pending = (layers, rows, before)
 
     def on_step_end(self, state: TrainState) -> None:
+        self._capture(state)  # state.step now counts this step: the next one's number
         if self._pending is None:
             return
         layers, rows, before = self._pending

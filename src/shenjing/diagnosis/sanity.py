@@ -19,7 +19,9 @@ Three checks, each passed or failed with the numbers behind it:
    that cannot memorise a handful of rows has a bug or cannot learn at all.
 
 The user's network is never modified: checks 2 and 3 work on copies, and check 1 only
-runs forward passes.
+runs forward passes. Checks 1 and 2 use evaluation mode, the function ``predict``
+computes (dropout off, running statistics); check 3 trains in training mode, as ``fit``
+does, and measures its final loss in evaluation mode.
 
 Example:
     >>> import shenjing as sj
@@ -238,7 +240,7 @@ def _gradient(
     Y: np.ndarray,
     rng: np.random.Generator,
 ) -> Check:
-    twin = copy.deepcopy(net).astype("float64")
+    twin = copy.deepcopy(net).astype("float64").eval()
     rows = _smooth_rows(twin, X, GRADCHECK_ROWS, rng)
     result = gradcheck(
         twin,

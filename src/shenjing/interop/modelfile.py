@@ -8,7 +8,12 @@ file that is missing, truncated, corrupted, too new or hostile raises
 
 The format, version 1, is defined in ``docs/file-format.md``: a ZIP archive of *stored*
 members, ``shenjing.json`` (the architecture as JSON) then one ``params/<i>.<name>.npy``
-per parameter (NumPy's ``.npy`` format 1.0, little-endian, C order).
+per parameter (NumPy's ``.npy`` format 1.0, little-endian, C order). Version 2 adds
+what layers keep besides their parameters: ``state/<i>.<name>.npy`` for each persistent
+array (``BatchNorm``'s running statistics) and a layer's ``rng_state`` (``Dropout``'s)
+in ``shenjing.json``, and optional sections after the parameters (the optimizer's state,
+a checkpoint's training position): ``<section>.json`` and the arrays it declares. A
+network without any of these is still written as version 1.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import io
 import json
 import math
 import os
+import re
 import zipfile
 from typing import Any, BinaryIO
 
@@ -27,10 +33,25 @@ from ..base.files import atomic_write
 from ..network.sequential import Sequential
 from ..nn.layer import Layer
 from ..nn.registry import LAYER_TYPES
+from ..training.checkpoint import Section, optimizer_from_state, optimizer_state
+from .modelstate import give_layer_state, layer_state_keys
 
 FORMAT = "shenjing-model"
-VERSION = 1
-SUPPORTED_VERSIONS = (1,)
+VERSION = 2
+SUPPORTED_VERSIONS = (1, 2)
+#: Version 2 adds optional sections after the parameters (docs/file-format.md): each a
+#: JSON member ``<section>.json`` and arrays ``<section>/<name>.npy`` it declares.
+SECTIONS = ("optimizer", "training")
+_SECTION_DTYPES: dict[str, np.dtype] = {
+    "float32": np.dtype("<f4"),
+    "float64": np.dtype("<f8"),
+    "int64": np.dtype("<i8"),
+}
+_SECTION_NAME = re.compile(r"[A-Za-z0-9_.-]{1,200}")
+#: Layer keys version 2 adds, both optional: persistent arrays and the random state.
+_STATE_KEYS = {"state": dict, "rng_state": dict}
+#: A config may ask for this many values (512 KiB in float64) whatever the file stores.
+_FREE_VALUES = 2**16
 
 # LAYER_TYPES, the only classes a model file can name, is the read-only view of the
 # layer registry (shenjing.nn.registry, @register_layer) by exact class name: a file
@@ -52,6 +73,7 @@ def save(
     path: str | os.PathLike[str],
     *,
     metadata: dict[str, Any] | None = None,
+    optimizer: Any = None,
 ) -> None:
     """Write ``net`` to ``path`` in the format above, atomically.
 
@@ -66,6 +88,9 @@ def save(
         metadata: a JSON object kept with the model, e.g. ``{"epochs": 200}``; by
             default ``net.metadata``. JSON's rules apply: tuples come back as lists
             and keys as strings.
+        optimizer: an optimizer whose state (moments, step counts, velocities) is kept
+            too, for training to go on where it stopped; :func:`load` gives it back as
+            ``net.optimizer``. The file is then version 2.
 
     Raises:
         ConfigError: a layer the format cannot store, or metadata that is not JSON
@@ -80,13 +105,31 @@ def save(
         {'epochs': 200}
     """
     net = _as_network(net)
-    text = _document(net, net.metadata if metadata is None else metadata)
-    arrays = {
+    sections = (
+        {} if optimizer is None else {"optimizer": optimizer_state(optimizer, net.parameters())}
+    )
+    write(net, path, net.metadata if metadata is None else metadata, sections)
+
+
+def write(
+    net: Sequential | Layer,
+    path: str | os.PathLike[str],
+    metadata: dict[str, Any],
+    sections: dict[str, Section],
+) -> None:
+    """:func:`save` with ``sections`` (name → (JSON object, arrays)) after the parameters."""
+    net = _as_network(net)
+    text = _document(net, metadata, has_sections=bool(sections))
+    members: dict[str, np.ndarray | bytes] = {
         _member(i, name): value
         for i, layer in enumerate(net.layers)
         for name, value in layer.params.items()
     }
-    atomic_write(path, lambda f: _write_zip(f, text, arrays), error=ModelFileError)
+    for i, layer in enumerate(net.layers):
+        members.update((_member(i, k, "state"), v) for k, v in layer.persistent_state().items())
+    for section, (doc, arrays) in sections.items():
+        members.update(_section_members(section, doc, arrays))
+    atomic_write(path, lambda f: _write_zip(f, text, members), error=ModelFileError)
 
 
 def load(path: str | os.PathLike[str]) -> Sequential:
@@ -96,6 +139,22 @@ def load(path: str | os.PathLike[str]) -> Sequential:
         ModelFileError: for any file that is not a valid model file of a supported
             version: missing, a folder, truncated, corrupted (every member's CRC-32 is
             checked), hostile, or written by a newer shenjing. The cause is chained.
+    """
+    net, sections = read(path)
+    net.optimizer = None
+    if "optimizer" in sections:
+        try:
+            net.optimizer = optimizer_from_state(*sections["optimizer"], net.parameters())
+        except ModelFileError as exc:
+            raise ModelFileError(f"{os.fspath(path)}: {exc}") from exc.__cause__
+    return net
+
+
+def read(path: str | os.PathLike[str]) -> tuple[Sequential, dict[str, Section]]:
+    """The network of a model file and its sections (name → (JSON object, arrays)).
+
+    Raises:
+        ModelFileError: as :func:`load`; the whole file is read and checked first.
     """
     name = os.fspath(path)
     try:
@@ -133,8 +192,12 @@ def _as_network(net: Any) -> Sequential:
     return net
 
 
-def _document(net: Sequential, metadata: Any) -> bytes:
-    """The UTF-8 ``shenjing.json``; every check of a save happens here, before any write."""
+def _document(net: Sequential, metadata: Any, has_sections: bool = False) -> bytes:
+    """The UTF-8 ``shenjing.json``; every check of a save happens here, before any write.
+
+    Version 2 only when the file needs it (sections, or layer state), so that a plain
+    network stays readable by shenjing 0.1.
+    """
     from ..base.version import __version__
 
     if not isinstance(metadata, dict):
@@ -151,12 +214,14 @@ def _document(net: Sequential, metadata: Any) -> bytes:
                 name: {"shape": list(value.shape), "dtype": value.dtype.name}
                 for name, value in layer.params.items()
             },
+            **layer_state_keys(layer),
         }
         for layer in net.layers
     ]
+    stateful = any(key in spec for spec in layers for key in _STATE_KEYS)
     document = {
         "format": FORMAT,
-        "version": VERSION,
+        "version": VERSION if stateful or has_sections else 1,
         "shenjing_version": __version__,
         "dtype": net.compute_dtype.name,
         "layers": layers,
@@ -165,8 +230,8 @@ def _document(net: Sequential, metadata: Any) -> bytes:
     return json.dumps(document, allow_nan=False).encode("utf-8")
 
 
-def _member(index: int, name: str) -> str:
-    return f"params/{index}.{name}.npy"
+def _member(index: int, name: str, folder: str = "params") -> str:
+    return f"{folder}/{index}.{name}.npy"
 
 
 def _zip_info(name: str) -> zipfile.ZipInfo:
@@ -175,18 +240,38 @@ def _zip_info(name: str) -> zipfile.ZipInfo:
     return info
 
 
-def _write_zip(f: BinaryIO, text: bytes, arrays: dict[str, np.ndarray]) -> None:
+def _write_zip(f: BinaryIO, text: bytes, arrays: dict[str, np.ndarray | bytes]) -> None:
     with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as zf:
         zf.writestr(_zip_info(_JSON_MEMBER), text)
         for name, value in arrays.items():
+            if isinstance(value, bytes):  # a section's JSON
+                zf.writestr(_zip_info(name), value)
+                continue
             # Little-endian C order on every machine, as the format promises.
             value = np.ascontiguousarray(value, dtype=value.dtype.newbyteorder("<"))
             with zf.open(_zip_info(name), "w", force_zip64=value.nbytes > 2**30) as out:
                 np.lib.format.write_array(out, value, version=(1, 0), allow_pickle=False)
 
 
+def _section_members(
+    section: str, doc: dict[str, Any], arrays: dict[str, np.ndarray]
+) -> dict[str, np.ndarray | bytes]:
+    declared = {}
+    for name, value in arrays.items():
+        if not _SECTION_NAME.fullmatch(name) or value.dtype.name not in _SECTION_DTYPES:
+            raise ConfigError(f"cannot store {section} array {name!r:.60} of {value.dtype}")
+        declared[name] = {"shape": list(value.shape), "dtype": value.dtype.name}
+    try:
+        text = json.dumps({**doc, "arrays": declared}, allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ConfigError(f"the {section} section must be JSON without NaN or inf: {exc}") from exc
+    members: dict[str, np.ndarray | bytes] = {f"{section}.json": text}
+    members.update({f"{section}/{name}.npy": value for name, value in arrays.items()})
+    return members
+
+
 # -- reading ------------------------------------------------------------------------
-def _read(zf: zipfile.ZipFile, file_size: int) -> Sequential:
+def _read(zf: zipfile.ZipFile, file_size: int) -> tuple[Sequential, dict[str, Section]]:
     names = zf.namelist()
     if len(set(names)) != len(names):
         # zipfile would quietly use the last of two members with one name.
@@ -197,6 +282,15 @@ def _read(zf: zipfile.ZipFile, file_size: int) -> Sequential:
     expected = {_JSON_MEMBER} | {
         _member(i, name) for i, spec in enumerate(doc["layers"]) for name in spec["params"]
     }
+    section_docs = {}
+    for section in SECTIONS if doc["version"] >= 2 else ():
+        if f"{section}.json" in names:
+            raw = _read_member(zf, f"{section}.json", 0, _JSON_MAX_BYTES, file_size)
+            section_docs[section] = _read_section_document(section, raw)
+            expected |= {f"{section}.json"}
+            expected |= {f"{section}/{a}.npy" for a in section_docs[section]["arrays"]}
+    for i, spec in enumerate(doc["layers"]):
+        expected |= {_member(i, name, "state") for name in spec.get("state", {})}
     if set(names) != expected:
         extra, missing = sorted(set(names) - expected), sorted(expected - set(names))
         raise ModelFileError(f"unexpected members {extra[:5]}, missing members {missing[:5]}")
@@ -207,7 +301,47 @@ def _read(zf: zipfile.ZipFile, file_size: int) -> Sequential:
     except ShenjingError as exc:
         raise ModelFileError(f"the layers do not fit together: {exc}") from exc
     net.metadata = doc["metadata"]
-    return net
+    sections: dict[str, Section] = {}
+    for section, sdoc in section_docs.items():
+        declared = sdoc.pop("arrays")
+        sections[section] = (
+            sdoc,
+            {
+                a: _read_array(
+                    zf,
+                    f"{section}/{a}.npy",
+                    tuple(spec["shape"]),
+                    _SECTION_DTYPES[spec["dtype"]],
+                    file_size,
+                )
+                for a, spec in declared.items()
+            },
+        )
+    return net, sections
+
+
+def _read_section_document(section: str, raw: bytes) -> dict[str, Any]:
+    try:
+        doc = json.loads(
+            raw.decode("utf-8"),
+            parse_constant=_finite_float,
+            parse_float=_finite_float,
+            object_pairs_hook=_unique_keys,
+        )
+    except (ValueError, RecursionError) as exc:
+        raise ModelFileError(f"{section}.json is not valid UTF-8 JSON: {exc}") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("arrays"), dict):
+        raise ModelFileError(f'{section}.json must be an object with "arrays"')
+    for name, spec in doc["arrays"].items():
+        where = f"{section}.arrays.{name:.60}"
+        if not _SECTION_NAME.fullmatch(name):
+            raise ModelFileError(f"{where}: names are letters, digits, '_', '.', '-'")
+        _check_fields(spec, where, shape=list, dtype=str)
+        if not all(type(n) is int and n >= 0 for n in spec["shape"]) or len(spec["shape"]) > 32:
+            raise ModelFileError(f"{where}.shape must hold integers >= 0")
+        if spec["dtype"] not in _SECTION_DTYPES:
+            raise ModelFileError(f"{where}.dtype must be one of {list(_SECTION_DTYPES)}")
+    return doc
 
 
 def _read_member(zf: zipfile.ZipFile, name: str, low: int, high: int, file_size: int) -> bytes:
@@ -258,9 +392,12 @@ def _read_document(raw: bytes) -> dict[str, Any]:
     if not doc["layers"]:
         raise ModelFileError('"layers" is empty; a network has at least one layer')
     for i, spec in enumerate(doc["layers"]):
-        _check_fields(spec, f"layers[{i}]", type=str, config=dict, params=dict)
-        for name, param in spec["params"].items():
-            where = f"layers[{i}].params.{name}"
+        added = {k: v for k, v in _STATE_KEYS.items() if k in spec and version >= 2}
+        _check_fields(spec, f"layers[{i}]", type=str, config=dict, params=dict, **added)
+        arrays = [("params", n, p) for n, p in spec["params"].items()]
+        arrays += [("state", n, p) for n, p in spec.get("state", {}).items()]
+        for folder, name, param in arrays:
+            where = f"layers[{i}].{folder}.{name}"
             _check_fields(param, where, shape=list, dtype=str)
             shape = param["shape"]
             if not all(type(n) is int and n >= 0 for n in shape):
@@ -284,9 +421,13 @@ def _read_layer(
     # Linear and Maxout allocate in × out (× pieces) values from their config before
     # their shapes can be compared with the file's. Bounding the product of the config's
     # integers by the values the file really holds stops a few bytes of JSON from
-    # asking for gigabytes.
+    # asking for gigabytes. A layer may have no stored values at all (LayerNorm without
+    # affine parameters, of `features` inputs): up to _FREE_VALUES are allowed regardless.
     n_values = sum(a.size for a in arrays.values())
-    if math.prod(v for v in spec["config"].values() if type(v) is int) > max(n_values, 1):
+    n_values += sum(math.prod(s["shape"]) for s in spec.get("state", {}).values())
+    if math.prod(v for v in spec["config"].values() if type(v) is int) > max(
+        n_values, _FREE_VALUES
+    ):
         raise ModelFileError(f"layers[{i}].config asks for more than the {n_values} values stored")
     try:
         layer = cls(**spec["config"])
@@ -305,6 +446,12 @@ def _read_layer(
                 f"the file holds {value.dtype.name} {value.shape}"
             )
         param[...] = value
+    specs = spec.get("state", {})
+    arrays = {
+        name: _read_array(zf, _member(i, name, "state"), tuple(s["shape"]), dtype, file_size)
+        for name, s in specs.items()
+    }
+    give_layer_state(layer, i, arrays, spec.get("rng_state"))
     return layer
 
 

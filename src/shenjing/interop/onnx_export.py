@@ -20,7 +20,14 @@ Each layer becomes standard operators:
   ``Softplus`` are written out in elementary operators (``Where``, ``Exp``, ``Log``…),
   because onnxruntime has no exact double kernel for them;
 * ``GELU``: shenjing's tanh form written out, ``x · Sigmoid(2√(2/π)(xc + 0.044715 xc³))``
-  with ``xc = Clip(x, -1e5, 1e5)``, in the order :class:`shenjing.GELU` computes it.
+  with ``xc = Clip(x, -1e5, 1e5)``, in the order :class:`shenjing.GELU` computes it;
+* the graph is the network in evaluation mode, what ``predict`` computes: ``Dropout`` is
+  an ``Identity``; ``BatchNorm`` is ``(x - running_mean) · (1/√(running_var + eps))``
+  then ``· γ + β`` (``Sub``, ``Mul``, ``Mul``, ``Add``, in the layer's order, so the
+  rounding is the same); ``LayerNorm`` is ``LayerNormalization`` from opset 17 in float32
+  (written out in ``ReduceMean``, ``Sub``, ``Mul``, ``Sqrt``, ``Div`` below it and in
+  float64, where onnxruntime's kernel was off by 4e-13); ``Softmax`` is
+  ``Softmax`` over the last axis.
 
 Layers are found by their registered name (:func:`shenjing.nn.registry.register_layer`);
 a layer type registered elsewhere is exported once a lowering is registered for it with
@@ -320,6 +327,59 @@ def _gelu(g: _Graph, layer: Any, i: int, x: str) -> str:
     t = g.node("Mul", [t, g.const(f"layers.{i}.two_k", 2 * _GELU_K)])
     s = g.node("Sigmoid", [t])
     return g.node("Mul", [x, s])
+
+
+@register_lowering("Dropout")
+def _dropout(g: _Graph, layer: Any, i: int, x: str) -> str:
+    return g.node("Identity", [x])  # inverted dropout: evaluation mode is the identity
+
+
+@register_lowering("BatchNorm")
+def _batchnorm(g: _Graph, layer: Any, i: int, x: str) -> str:
+    """Evaluation mode: x̂ = (x - running_mean) · (1 / √(running_var + eps)), y = γ x̂ + β."""
+    inv_std = 1 / np.sqrt(layer.running_var + layer.eps)  # as BatchNorm computes it
+    x = g.node("Sub", [x, g.const(f"layers.{i}.running_mean", layer.running_mean)])
+    x = g.node("Mul", [x, g.const(f"layers.{i}.inv_std", inv_std)])
+    return _affine(g, layer, i, x)
+
+
+@register_lowering("LayerNorm")
+def _layernorm(g: _Graph, layer: Any, i: int, x: str) -> str:
+    if g.opset >= 17 and g.dtype == np.float32:  # onnxruntime's double kernel is not exact
+        ones, zeros = np.ones(layer.features), np.zeros(layer.features)
+        gamma = layer.params["gamma"] if layer.affine else ones
+        beta = layer.params["beta"] if layer.affine else zeros
+        scale, bias = g.const(f"layers.{i}.gamma", gamma), g.const(f"layers.{i}.beta", beta)
+        return g.node("LayerNormalization", [x, scale, bias], axis=-1, epsilon=layer.eps)
+    # Opsets 13-16, and float64: (x - μ) / √(σ² + eps) along the features, σ² biased.
+    mean = _row_mean(g, i, x)
+    centred = g.node("Sub", [x, mean])
+    var = _row_mean(g, i, g.node("Mul", [centred, centred]))
+    std = g.node("Sqrt", [g.node("Add", [var, g.const(f"layers.{i}.eps", layer.eps)])])
+    return _affine(g, layer, i, g.node("Div", [centred, std]))
+
+
+def _row_mean(g: _Graph, i: int, x: str) -> str:
+    """The mean of each row, kept as a (N, 1) column."""
+    if g.opset >= 18:  # the axes became an input in opset 18
+        axes = f"layers.{i}.axes"
+        if not any(t.name == axes for t in g.initializers):
+            g.const(axes, [1], np.int64)
+        return g.node("ReduceMean", [x, axes], keepdims=1)
+    return g.node("ReduceMean", [x], axes=[1], keepdims=1)
+
+
+def _affine(g: _Graph, layer: Any, i: int, x: str) -> str:
+    """γ · x̂ + β of a normalisation layer (nothing without affine parameters)."""
+    if not layer.affine:
+        return x
+    x = g.node("Mul", [x, g.const(f"layers.{i}.gamma", layer.params["gamma"])])
+    return g.node("Add", [x, g.const(f"layers.{i}.beta", layer.params["beta"])])
+
+
+@register_lowering("Softmax")
+def _softmax(g: _Graph, layer: Any, i: int, x: str) -> str:
+    return g.node("Softmax", [x], axis=-1)
 
 
 __all__ = [

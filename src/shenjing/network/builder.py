@@ -14,11 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from ..base.checks import as_dtype, positive_int
+from ..base.checks import as_dtype, number, positive_int
 from ..base.errors import ConfigError
 from ..nn import activations as activations_mod
+from ..nn.batchnorm import BatchNorm
+from ..nn.dropout import Dropout
 from ..nn.initializers import INITIALIZERS, Seed, as_generator
 from ..nn.layer import Layer
+from ..nn.layernorm import LayerNorm
 from ..nn.linear import Linear
 from ..nn.maxout import Maxout
 from .sequential import Sequential
@@ -38,8 +41,17 @@ def mlp(
     dtype: Any = "float32",
     seed: Seed = None,
     pieces: int = 2,
+    dropout: float = 0.0,
+    norm: str | None = None,
 ) -> Sequential:
     """A multi-layer perceptron: ``[Linear → activation] × len(hidden) → Linear``.
+
+    With ``norm``, each hidden ``Linear`` is followed by a :class:`~shenjing.BatchNorm`
+    or :class:`~shenjing.LayerNorm` before its activation (as Ioffe and Szegedy place
+    it); with ``dropout``, each hidden activation by a :class:`~shenjing.Dropout`:
+    ``[Linear → norm → activation → Dropout] × len(hidden) → Linear``. A hidden
+    ``Linear`` before a BatchNorm has no bias: the batch mean cancels it, and β
+    takes its place.
 
     With ``activation="maxout"`` each ``Linear → activation`` pair is one
     :class:`~shenjing.Maxout` layer of ``pieces`` pieces (its own non-linearity). The
@@ -62,6 +74,11 @@ def mlp(
         seed: ``None`` (fresh entropy), a non-negative int, or a ``np.random.Generator``
             (drawn from, layer after layer, and left advanced).
         pieces: affine pieces per Maxout unit (≥ 2); used with ``"maxout"`` only.
+        dropout: the probability ``p`` of every Dropout layer, in [0, 1); ``0`` (the
+            default) adds none. Their seeds are drawn from ``seed`` after every weight,
+            so the weights are those of the same network without dropout.
+        norm: ``None`` (default), ``"batch"`` or ``"layer"``. Not with ``"maxout"``,
+            whose units have no pre-activation to normalise.
 
     Returns:
         A :class:`~shenjing.Sequential`.
@@ -80,6 +97,8 @@ def mlp(
         (5, 2)
         >>> type(mlp(2, 16, 1, activation="maxout", pieces=3, seed=0)[0]).__name__
         'Maxout'
+        >>> [type(layer).__name__ for layer in mlp(3, 8, 2, norm="batch", dropout=0.2, seed=0)]
+        ['Linear', 'BatchNorm', 'ReLU', 'Dropout', 'Linear']
     """
     widths = _widths(in_features, hidden, out_features)
     maxout = isinstance(activation, str) and activation.strip().lower() == MAXOUT
@@ -93,19 +112,37 @@ def mlp(
     if not isinstance(bias, bool):
         raise ConfigError(f"bias must be True or False, got {bias!r}")
     dtype = as_dtype(dtype, "dtype")
+    p = number(dropout, "dropout", low=0.0, high=1.0, high_open=True)
+    if norm not in _NORMS:
+        raise ConfigError(f'norm must be None, "batch" or "layer", got {norm!r}')
+    if maxout and norm is not None:
+        raise ConfigError("norm cannot be used with maxout: a Maxout unit has no pre-activation")
     rng = as_generator(seed, "seed")
     options: dict[str, Any] = {"bias": bias, "dtype": dtype}
     if init is not None:
         options["init"] = init
     layers: list[Layer] = []
+    dropped: list[int] = []  # where Dropout layers go, once every weight is drawn
     for width_in, width in itertools.pairwise(widths[:-1]):
         if maxout:
             layers.append(Maxout(width_in, width, pieces=int(pieces), seed=rng, **options))
         else:
-            layers.append(Linear(width_in, width, seed=rng, **options))
+            # BatchNorm subtracts the batch mean, so a bias before it does nothing (its
+            # gradient is exactly 0 while training); β takes its place.
+            own = {**options, "bias": False} if norm == "batch" else options
+            layers.append(Linear(width_in, width, seed=rng, **own))
+            if norm is not None:
+                layers.append(_NORMS[norm](width, dtype=dtype))
             layers.append(_activation(activation))
+        if p > 0:
+            dropped.append(len(layers))
     layers.append(Linear(widths[-2], widths[-1], seed=rng, **options))
+    for at in reversed(dropped):  # from the back, so the earlier positions hold
+        layers.insert(at, Dropout(p, seed=int(rng.integers(2**63))))
     return Sequential(*layers)
+
+
+_NORMS: dict[str | None, Any] = {None: None, "batch": BatchNorm, "layer": LayerNorm}
 
 
 def _widths(in_features: Any, hidden: Any, out_features: Any) -> list[int]:

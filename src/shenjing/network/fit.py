@@ -11,12 +11,14 @@ from typing import Any
 
 from ..diagnosis.monitor import as_monitor
 from ..nn.initializers import Seed
+from ..nn.modes import runs_in_mode
 from ..training import losses as losses_mod
 from ..training import optim as optim_mod
 from ..training.callbacks import History
-from ..training.loop import train
+from ..training.loop import DIVERGENCE, train
 
 
+@runs_in_mode(training=True)  # the caller's mode is restored when fit returns or raises
 def fit(
     net: Any,
     x: Any,
@@ -34,6 +36,12 @@ def fit(
     callbacks: Sequence[Any] = (),
     progress: bool = False,
     monitor: Any = False,
+    schedule: Any = None,
+    clip_norm: float | None = None,
+    clip_value: float | None = None,
+    divergence: float | None = DIVERGENCE,
+    checkpoint: Any = None,
+    checkpoint_every: int | None = None,
     sample_weight: Any = None,
     class_weight: Any = None,
 ) -> History:
@@ -64,6 +72,28 @@ def fit(
             ``True`` (every 50 steps), a number of steps, or a
             :class:`~shenjing.Monitor`. Off (``False``) by default; see
             :mod:`shenjing.diagnosis.monitor` for what is recorded and what it costs.
+        schedule: a learning-rate schedule (:mod:`shenjing.schedules`), as an object
+            such as ``sj.CosineDecay(warmup_steps=100)`` or a name (``"cosine"``,
+            ``"one_cycle"``, ``"step"``, ``"exponential"``, ``"plateau"``); it sets
+            ``optimizer.lr`` before every step, and ``history.lr`` records each rate.
+        clip_norm: clip the gradients to this global L2 norm over all parameters
+            (g ← g · clip_norm / ‖g‖ when ‖g‖ > clip_norm), as PyTorch's
+            ``clip_grad_norm_``. Default ``None``: no clipping.
+        clip_value: clip every gradient element into [-clip_value, clip_value]
+            (before ``clip_norm``, if both). Default ``None``.
+        divergence: stop with :class:`~shenjing.DivergenceError` when a step's loss
+            exceeds this many times the first step's loss, though finite (an exploding
+            run). Default 1e4; ``None`` turns the check off (NaN and inf always stop).
+        checkpoint: a file path: the network, the optimizer's state, the schedule, the
+            RNG states, the History and the position are saved there atomically after
+            every epoch and when a Ctrl-C stops training. Calling the same ``fit``
+            again with that path resumes where it stopped, and ends bit for bit as an
+            uninterrupted run would; a finished run's checkpoint resumes to its end.
+            The file is a model file (``sj.load`` reads it). A fit with other settings
+            or another network is refused. Callbacks are resumed when they have
+            ``checkpoint_state``/``load_checkpoint_state`` (EarlyStopping does; a
+            Monitor's diagnostics restart).
+        checkpoint_every: also save every this many steps (default: once per epoch).
         sample_weight: optional (N,) weights ≥ 0, one per row (not all 0). Each step
             minimises the batch's weighted mean loss Σ w_n ℓ_n / Σ w_n (the weighted sum
             for ``"sse"``), so an integer weight counts a row that many times; the
@@ -75,14 +105,23 @@ def fit(
             ``SoftmaxCrossEntropy(class_weight=...)``, which divides by N, this divides
             by the batch's Σ w.
 
+    Training runs in training mode (dropout on, batch statistics) and each epoch's
+    validation in evaluation mode; every layer's mode is put back as the caller had it
+    when ``fit`` returns or raises.
+
     Returns:
-        A :class:`~shenjing.callbacks.History`.
+        A :class:`~shenjing.callbacks.History`; ``net.history`` is the same object,
+        filled as training goes.
 
     Raises:
-        DivergenceError: the loss became NaN or inf. Training stops before that step's
-            backward pass and update, so the network keeps the weights of the last step
-            whose loss was finite and nothing is half-updated; the error's ``history``
-            holds what was recorded.
+        DivergenceError: the loss became NaN or inf, or passed ``divergence``. Training
+            stops before that step's backward pass and update, so the network keeps the
+            weights of the last step whose loss was below it and nothing is
+            half-updated; the error's ``history`` holds what was recorded.
+        KeyboardInterrupt: Ctrl-C. It takes effect between two steps (the step under
+            way finishes), so the weights and the optimizer's state are those of one
+            step exactly; ``exc.history`` and ``net.history`` hold what was recorded,
+            and a ``checkpoint`` is saved first.
     """
     recorder = as_monitor(monitor)
     if recorder is not None:
@@ -104,6 +143,12 @@ def fit(
         metrics=metrics,
         callbacks=callbacks,
         progress=progress,
+        schedule=schedule,
+        clip_norm=clip_norm,
+        clip_value=clip_value,
+        divergence=divergence,
+        checkpoint=checkpoint,
+        checkpoint_every=checkpoint_every,
         sample_weight=sample_weight,
         class_weight=class_weight,
     )

@@ -10,8 +10,10 @@ import numpy as np
 from ..base import stable as _stable
 from ..base.checks import as_dtype, as_float_array, check_rows, positive_int
 from ..base.errors import ConfigError, DTypeError, ShapeError, StateError
+from ..nn import modes
 from ..nn.initializers import Seed, as_generator
 from ..nn.layer import Layer, Parameter, unchecked_passes
+from ..nn.modes import in_mode
 from ..nn.neuron import Neuron
 from ..training import losses as losses_mod
 from ..training import metrics as metrics_mod
@@ -72,6 +74,10 @@ class Sequential(Layer):
         self.loss: losses_mod.Loss | None = None
         #: Free-form JSON-able data kept with the model by ``sj.save``.
         self.metadata: dict[str, Any] = {}
+        #: The History of the last ``fit``, filled as it trains (kept on Ctrl-C).
+        self.history: Any = None
+        #: The optimizer ``sj.load`` read from a file saved with ``optimizer=``.
+        self.optimizer: Any = None
 
     # -- structure ------------------------------------------------------------------
     def _check_widths(self) -> None:
@@ -165,6 +171,38 @@ class Sequential(Layer):
         for layer in self.layers:
             layer.reset_parameters(rng)
 
+    # -- modes and state (see shenjing.nn.modes) ------------------------------------
+    def train(self, mode: bool = True) -> Sequential:
+        """Put the network and every layer in training mode (``mode=False``: evaluation).
+
+        Returns the network, so ``net.eval().forward(x)`` reads as it runs.
+        """
+        super().train(mode)
+        for layer in self.layers:
+            layer.train(mode)
+        return self
+
+    def eval(self) -> Sequential:
+        """Evaluation mode for the network and every layer; returns the network."""
+        return self.train(False)
+
+    @property
+    def rng_state(self) -> dict[str, Any] | None:
+        """``{"<index>": layer.rng_state}`` of the layers that draw random numbers, or ``None``."""
+        return modes.gather_rng_state(self.layers)
+
+    @rng_state.setter
+    def rng_state(self, state: Any) -> None:
+        modes.scatter_rng_state(self.layers, state)
+
+    def persistent_state(self) -> dict[str, np.ndarray]:
+        """Every layer's persistent arrays, named ``"<index>.<name>"`` like the parameters."""
+        return modes.gather_persistent_state(self.layers)
+
+    def load_persistent_state(self, state: dict[str, np.ndarray]) -> None:
+        """Take back what :meth:`persistent_state` gave: the same names, all of them."""
+        modes.scatter_persistent_state(self.layers, state)
+
     # -- forward and backward ---------------------------------------------------------
     def forward(self, x: Any) -> np.ndarray:
         """Checked forward pass; returns a new (N, M) array (safe to keep)."""
@@ -254,6 +292,9 @@ class Sequential(Layer):
     def predict(self, x: Any, batch_size: int | None = None) -> np.ndarray:
         """Raw network output for every row of ``x``, computed in batches (new array).
 
+        Runs in evaluation mode (dropout off, running statistics), whatever the layers'
+        mode; their flags are restored afterwards.
+
         Shape: x (N, D) → (N, M).
         """
         x = self.check_input(x)
@@ -261,8 +302,9 @@ class Sequential(Layer):
         # Given an input width, every layer gives an output width (never None).
         width = cast(int, self.output_features(x.shape[1]))
         out = np.empty((x.shape[0], width), self.compute_dtype)
-        for start in range(0, x.shape[0], size):
-            out[start : start + size] = self.forward_unchecked(x[start : start + size])
+        with in_mode(self, training=False):
+            for start in range(0, x.shape[0], size):
+                out[start : start + size] = self.forward_unchecked(x[start : start + size])
         return out
 
     def predict_proba(self, x: Any, batch_size: int | None = None) -> np.ndarray:
@@ -296,7 +338,7 @@ class Sequential(Layer):
         """Loss and metrics over a whole dataset, in batches: ``{"loss": …, "accuracy": …}``.
 
         ``loss`` defaults to the loss of the last ``fit``. For a "sum" loss the value is
-        the sum over the dataset; for a "mean" loss, the mean.
+        the sum over the dataset; for a "mean" loss, the mean. Runs in evaluation mode.
         """
         if loss is None:
             if self.loss is None:

@@ -23,6 +23,14 @@ Conventions (pinned by tests):
   its next call with the same feature shape: a training step then allocates nothing
   (no page faults from fresh temporaries). Copy a result to keep it past the next call;
   :meth:`shenjing.Sequential.forward` and ``predict`` already return fresh arrays.
+
+Modes and state (see :mod:`shenjing.nn.modes`). Every layer has a ``training`` flag,
+set by ``train()`` and ``eval()``; only layers whose function differs between the two
+read it (``Dropout``, ``BatchNorm``). A layer that draws random numbers exposes their
+state as ``rng_state`` (a JSON value, settable), and one that keeps arrays that are not
+trained (``BatchNorm``'s running mean and variance) gives them as
+``persistent_state()`` and takes them back with ``load_persistent_state``: a model file
+and a checkpoint store both. The defaults here are ``None``, ``{}`` and a no-op.
 """
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ import numpy as np
 
 from ..base.backend import UsesNamespace, namespace, reusable_buffer
 from ..base.checks import as_dtype
-from ..base.errors import StateError
+from ..base.errors import ConfigError, StateError
 
 _T = TypeVar("_T")
 
@@ -49,7 +57,12 @@ class Parameter(NamedTuple):
 class Layer(UsesNamespace):
     """Base class: subclasses implement :meth:`forward` and :meth:`backward`."""
 
+    #: Training mode (``True``, the default) or evaluation mode; see :meth:`train`.
+    #: A class attribute too, so that a subclass that skips ``__init__`` still has it.
+    training: bool = True
+
     def __init__(self) -> None:
+        self.training = True
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
         #: The array module this layer computes with (see :mod:`shenjing.base.backend`).
@@ -76,6 +89,39 @@ class Layer(UsesNamespace):
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.forward(x)
+
+    # -- modes and state ------------------------------------------------------------
+    def train(self, mode: bool = True) -> Layer:
+        """Training mode (``mode=False``: evaluation mode); returns ``self``.
+
+        ``fit`` trains in training mode; ``predict``, ``evaluate``, ``diagnose`` and the
+        exporters use evaluation mode, whatever the flag (:mod:`shenjing.nn.modes`).
+        """
+        if not isinstance(mode, bool):
+            raise ConfigError(f"mode must be True or False, got {mode!r}")
+        self.training = mode
+        return self
+
+    def eval(self) -> Layer:
+        """Evaluation mode: ``train(False)``; returns ``self``."""
+        return self.train(False)
+
+    @property
+    def rng_state(self) -> Any:
+        """The state of the layer's random numbers as a JSON value; ``None`` without any."""
+        return None
+
+    @rng_state.setter
+    def rng_state(self, state: Any) -> None:
+        if state is not None:
+            raise ConfigError(f"{type(self).__name__} draws no random numbers; rng_state is None")
+
+    def persistent_state(self) -> dict[str, np.ndarray]:
+        """Copies of the arrays the layer keeps that are not parameters (none here)."""
+        return {}
+
+    def load_persistent_state(self, state: dict[str, np.ndarray]) -> None:
+        """Take back what :meth:`persistent_state` gave (nothing to take here)."""
 
     # -- shapes and parameters ------------------------------------------------------
     def output_features(self, in_features: int | None) -> int | None:

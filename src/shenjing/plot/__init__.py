@@ -22,7 +22,8 @@ from .diagnostics import (
     report_figure,
     update_ratios,
 )
-from .training import compare_curves, decision_boundary, loss_curve
+from .lrfind import lr_find_curve
+from .training import compare_curves, compare_units, decision_boundary, loss_curve
 
 __all__ = [
     "activation_histograms",
@@ -30,11 +31,13 @@ __all__ = [
     "activation_values",
     "activations_figure",
     "compare_curves",
+    "compare_units",
     "dead_and_saturated",
     "decision_boundary",
     "diagnostics",
     "gradient_flow",
     "loss_curve",
+    "lr_find_curve",
     "new_axes",
     "report_figure",
     "save",

@@ -47,7 +47,7 @@ _TITLES = {
     "leaky_relu": "leaky ReLU  max(0.01x, x)",
     "elu": "ELU  x, or eˣ − 1 for x ≤ 0",
     "softplus": "softplus  log(1 + eˣ)",
-    "gelu": "GELU (tanh form)  x·σ(2u)",
+    "gelu": "GELU  x·σ(2u), u = √(2/π)(x + 0.044715x³)",
     "maxout": "maxout, 2 pieces  max(x, −0.5x − 1)",
 }
 

@@ -157,7 +157,9 @@ def compare_curves(
 
     Losses above :data:`CLIP` × the first loss are drawn at that level (a diverging run
     would otherwise squash every other curve); a variant's legend entry says how many of
-    its seeds diverged.
+    its seeds diverged. Each variant has its own colour and line style
+    (:data:`LINE_STYLES`), so two variants with the same curve (ReLU and leaky ReLU
+    often are) both stay visible.
 
     Returns:
         The Axes.
@@ -183,7 +185,7 @@ def compare_curves(
             low, high = np.nanmin(curves, axis=0), np.nanmax(curves, axis=0)
             middle = np.nanmedian(curves, axis=0)
         ax.fill_between(steps, low, high, color=colour, alpha=0.2)
-        ax.plot(steps, middle, color=colour, lw=1.6, label=label)
+        ax.plot(steps, middle, color=colour, lw=1.6, ls=_style(i), label=label)
         drawn.append(curves)
     settings = result.settings
     fraction = settings.get("target_fraction")
@@ -239,3 +241,49 @@ def _set_log(ax: Any, arrays: Sequence[np.ndarray], log: bool | str) -> None:
 def _colour(i: int) -> str:
     # matplotlib's default cycle, named so the same variant keeps its colour.
     return f"C{i % 10}"
+
+
+#: Line styles of the variants, in turn: solid, dashed, dash-dot, dotted, long dashes.
+LINE_STYLES: tuple[Any, ...] = ("-", "--", "-.", ":", (0, (8, 2)), (0, (3, 1, 1, 1, 1, 1)))
+
+
+def _style(i: int) -> Any:
+    return LINE_STYLES[i % len(LINE_STYLES)]
+
+
+def compare_units(result: Any, ax: Any = None, *, title: str | None = None) -> Any:
+    """Share of ReLU-family units firing for no training input, over training, per variant.
+
+    The median over seeds of :attr:`Run.silent <shenjing.comparison.Run>` at each checked
+    step, with the min–max band; the legend gives each variant's share of units that
+    died at some point and the share of those that fired again. Variants without such
+    units (sigmoid, tanh, maxout) are left out.
+
+    Returns:
+        The Axes.
+    """
+    ax = new_axes(ax)
+    rows = {row["variant"]: row for row in result.table()}
+    for i, variant in enumerate(result.variants):
+        runs = [r for r in result.runs[variant.name] if r.silent.size]
+        if not runs:
+            continue
+        size = min(r.silent.size for r in runs)  # a diverged run stops early
+        steps = runs[0].silent_steps[:size]
+        silent = 100 * np.stack([r.silent[:size] for r in runs])
+        row = rows[variant.name]
+        revived = row["revived_fraction"]
+        label = f"{variant.name}: {100 * (row['died_fraction'] or 0):.0f}% died"
+        label += "" if revived is None else f", {100 * revived:.0f}% of them revived"
+        colour = _colour(i)
+        ax.fill_between(steps, silent.min(axis=0), silent.max(axis=0), color=colour, alpha=0.2)
+        ax.plot(steps, np.median(silent, axis=0), color=colour, lw=1.6, ls=_style(i),
+                label=label)  # fmt: skip
+    seeds = len(result.settings.get("seeds", []))
+    ax.set_title(title or f"units silent on every input: median of {seeds} seeds")
+    ax.set_xlabel("step")
+    ax.set_ylabel("% of ReLU-family units")
+    ax.grid(True, which="major", alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize="small")
+    return ax

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, cast
 
 import numpy as np
@@ -87,6 +87,9 @@ class TabularModel:
         source: str = "data",
         progress: bool = False,
         callbacks: Sequence[Any] = (),
+        early_stopping: int | None = None,
+        drop_missing_target: bool = False,
+        on_plan: Callable[[TabularModel], None] | None = None,
     ) -> TabularModel:
         """Train a network to predict column ``target`` of ``frame`` from the others.
 
@@ -109,12 +112,22 @@ class TabularModel:
             source: the file's name, for messages.
             progress: show a progress bar (tqdm).
             callbacks: passed to :func:`shenjing.fit`.
+            early_stopping: stop once the validation loss has not improved for this
+                many epochs, and keep the weights of its best epoch (needs
+                ``validation > 0``); ``None`` (default) trains every epoch.
+            drop_missing_target: leave out the rows whose target is missing (counted
+                in ``training["dropped_rows"]``) instead of refusing the table.
+            on_plan: called with the model, its network still untrained, once the task,
+                the split and the columns are known and before the first step (the
+                CLI prints what it is about to train from it).
 
         Raises:
             DataError: with ``source`` first, for any problem with the data.
             ConfigError: an invalid option.
         """
         check_options(task, hidden, activation, loss, class_weight, validation)
+        stop = steps.early_stopping(early_stopping, validation)
+        frame, dropped = steps.drop_missing_target(frame, target, drop_missing_target)
         task, reason, labels = steps.target_column(frame, target, task, source)
         check_for_task(task, loss, class_weight, reason)
         rng = as_generator(seed, "seed")
@@ -137,6 +150,8 @@ class TabularModel:
             "seed": int(seed),
             "class_weight": class_weight,
             "missing": missing,
+            "early_stopping": early_stopping,
+            "dropped_rows": dropped,
         }
         target_mean, target_std = 0.0, 1.0
         if classes is not None:
@@ -152,6 +167,11 @@ class TabularModel:
         training["loss"] = repr(loss_fn)
 
         net = steps.build_network(x.shape[1], hidden, n_out, activation, rng)
+        model = cls(net, pre, task, target, classes, target_mean, target_std, {}, training)
+        training = model.training  # the model's own copy, completed below
+        model.warnings = list(pre.warnings)
+        if on_plan is not None:
+            on_plan(model)
         # The one training call; its callbacks come from the caller (e.g. a monitor).
         history = steps.train(
             net,
@@ -164,30 +184,33 @@ class TabularModel:
             epochs,
             batch_size,
             rng,
-            callbacks,
+            [*callbacks, *stop],
             progress,
         )
         training["epochs_run"] = history.epochs_run
         training["final_loss"] = float(history.per_epoch["loss"][-1])
+        if stop:
+            training["stopped_early"] = bool(history.stopped_early)
+            training["best_epoch"] = None if history.best_epoch is None else history.best_epoch + 1
 
-        model = cls(net, pre, task, target, classes, target_mean, target_std, {}, training)
         rows = val if len(val) else train
         model.metrics = {
             "on": "validation" if len(val) else "training",
             **model._score(x[rows], y[rows]),
         }
-        model.warnings = list(pre.warnings)
         return model
 
     # -- predicting -------------------------------------------------------------------
-    def transform(self, frame: Any, source: str = "data") -> np.ndarray:
+    def transform(self, frame: Any, source: str = "data", unknown: str = "error") -> np.ndarray:
         """Raw rows → the network's input (N, F) float64, as in training.
 
         A column named like the target is ignored, so a labelled file can be passed.
+        ``unknown``: as for :meth:`Preprocessor.transform` (``"ignore"``: an unseen
+        category becomes all zeros, with a warning).
         """
         if self.target in frame.columns:
             frame = frame.drop(columns=[self.target])
-        return self.preprocessor.transform(frame, source)
+        return self.preprocessor.transform(frame, source, unknown)
 
     def encode_target(self, series: Any, source: str = "data") -> np.ndarray:
         """The target as the network is trained on it.

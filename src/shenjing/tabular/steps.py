@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from ..base.errors import DataError
+from ..base.checks import positive_int
+from ..base.errors import ConfigError, DataError
 from ..data.csvdata import column_list, nearest
 from ..data.preprocess import Preprocessor
 from ..data.target import infer_task, sorted_classes, stratified_split
@@ -20,7 +21,32 @@ from ..network.sequential import Sequential
 from ..nn.initializers import Seed
 from ..training import losses as losses_mod
 from ..training import optim
+from ..training.callbacks import EarlyStopping
 from ..training.losses import SoftmaxCrossEntropy
+
+
+def early_stopping(patience: int | None, validation: float) -> list[EarlyStopping]:
+    """Step 0: the early-stopping callback asked for (on the validation loss), or none."""
+    if patience is None:
+        return []
+    if validation == 0:
+        raise ConfigError(
+            "early_stopping watches the validation loss, and validation=0 holds no rows "
+            "out; use validation=0.2, say"
+        )
+    return [EarlyStopping("val_loss", positive_int(patience, "early_stopping"))]
+
+
+def drop_missing_target(frame: Any, target: str, drop: bool) -> tuple[Any, int]:
+    """Step 0: the frame without the rows whose target is missing, when ``drop``.
+
+    The rows keep their index (their line in the file), so later messages still point
+    at the right line. Returns the frame and how many rows were dropped.
+    """
+    if not drop or target not in frame.columns:
+        return frame, 0
+    present = frame[target].notna()
+    return frame[present], int((~present).sum())
 
 
 def target_column(

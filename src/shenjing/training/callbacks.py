@@ -12,6 +12,7 @@ Set ``state.stop = True`` to end training after the current step or epoch.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,12 +32,18 @@ HOOKS = (
 
 
 @dataclass
-class History:
-    """What ``fit`` recorded.
+class History(Mapping[str, list[float]]):
+    """What ``fit`` recorded; a read-only mapping of the per-epoch records.
+
+    ``history["val_loss"]``, ``"val_loss" in history``, ``list(history)`` and
+    ``dict(history)`` see :attr:`per_epoch` (name → one value per epoch); the per-step
+    records are attributes.
 
     Attributes:
         loss: one float per step: the loss of that step's forward pass, before its
             update.
+        lr: one float per step: the learning rate that step's update used (constant
+            without ``fit(schedule=...)``).
         per_epoch: name → one value per epoch: ``"loss"`` (the epoch's training loss,
             summed over its batches for a "sum" loss, averaged for a "mean" loss),
             training metrics such as ``"accuracy"`` (running, over the epoch's batches),
@@ -46,6 +53,11 @@ class History:
         best_epoch: the epoch :class:`EarlyStopping` kept, if any (0-based).
         diagnostics: what ``fit(..., monitor=...)`` recorded (a
             :class:`shenjing.TrainingDiagnostics`), else ``None``.
+
+    Example:
+        >>> h = History(per_epoch={"loss": [0.5, 0.25]})
+        >>> "loss" in h, "val_loss" in h, dict(h)
+        (True, False, {'loss': [0.5, 0.25]})
     """
 
     loss: list[float] = field(default_factory=list)
@@ -54,6 +66,7 @@ class History:
     stopped_early: bool = False
     best_epoch: int | None = None
     diagnostics: Any = None
+    lr: list[float] = field(default_factory=list)
 
     def __getitem__(self, name: str) -> list[float]:
         try:
@@ -62,6 +75,12 @@ class History:
             raise KeyError(
                 f"no per-epoch record {name!r}; recorded: {sorted(self.per_epoch)}"
             ) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.per_epoch)
+
+    def __len__(self) -> int:
+        return len(self.per_epoch)
 
     def __repr__(self) -> str:
         last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.per_epoch.items() if v)
@@ -162,6 +181,20 @@ class EarlyStopping(Callback):
         self.wait += 1
         if self.wait >= self.patience:
             state.stop = True
+
+    def checkpoint_state(self) -> dict[str, Any]:
+        """What ``fit(checkpoint=...)`` keeps of this callback (resumed exactly)."""
+        return {
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "wait": self.wait,
+            "best_params": self._best_params,
+        }
+
+    def load_checkpoint_state(self, state: dict[str, Any]) -> None:
+        self.best, self.best_epoch, self.wait = state["best"], state["best_epoch"], state["wait"]
+        best = state["best_params"]
+        self._best_params = None if best is None else [np.array(p) for p in best]
 
     def on_train_end(self, state: TrainState) -> None:
         if self.restore_best and self._best_params is not None:

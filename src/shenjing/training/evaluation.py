@@ -12,6 +12,7 @@ import numpy as np
 
 from ..base.backend import to_float
 from ..base.checks import positive_int
+from ..nn.modes import in_mode
 from . import losses as losses_mod
 from . import metrics as metrics_mod
 
@@ -43,7 +44,9 @@ def evaluate_batches(
     metrics: dict[str, metrics_mod.Metric],
     batch_size: int | None = None,
 ) -> dict[str, float]:
-    """Loss and metrics of checked, prepared data, streamed in batches.
+    """Loss and metrics of checked, prepared data, streamed in batches, in evaluation mode.
+
+    Every layer's mode is restored afterwards (``fit``'s validation goes back to training).
 
     Args:
         net: a network (``forward_unchecked`` is called on each batch).
@@ -56,13 +59,14 @@ def evaluate_batches(
     total = 0.0
     for m in metrics.values():
         m.reset()
-    for start in range(0, x.shape[0], size):
-        pred = net.forward_unchecked(x[start : start + size])
-        t = target[start : start + size]
-        value = to_float(loss.forward_unchecked(pred, t))
-        total += value if loss.reduction == "sum" else value * pred.shape[0]
-        for m in metrics.values():
-            m.update(pred, t)
+    with in_mode(net, training=False):
+        for start in range(0, x.shape[0], size):
+            pred = net.forward_unchecked(x[start : start + size])
+            t = target[start : start + size]
+            value = to_float(loss.forward_unchecked(pred, t))
+            total += value if loss.reduction == "sum" else value * pred.shape[0]
+            for m in metrics.values():
+                m.update(pred, t)
     result = {"loss": total if loss.reduction == "sum" else total / x.shape[0]}
     result.update({name: m.result() for name, m in metrics.items()})
     return result

@@ -32,6 +32,12 @@ OPTIMIZERS: Registry[type[Optimizer]] = Registry("optimizer")
 class Optimizer(UsesNamespace):
     """Base class: subclasses define ``_init_state`` and ``_update``."""
 
+    #: True when :meth:`apply` updates each parameter from its own value, gradient and
+    #: state only, so ``fit`` may update a layer inside the backward pass as soon as its
+    #: gradients are known (:class:`shenjing.training.step.StepPlan`). An optimizer whose
+    #: update reads several parameters at once (a global norm, say) sets it False.
+    per_parameter: bool = True
+
     def __init__(self, lr: float, weight_decay: float = 0.0) -> None:
         self.lr = number(lr, "lr", low=0.0, low_open=True)
         self.weight_decay = number(weight_decay, "weight_decay", low=0.0)
@@ -305,6 +311,44 @@ class AdaGrad(Optimizer):
 
     def get_config(self) -> dict[str, Any]:
         return {"lr": self.lr, "eps": self.eps, "weight_decay": self.weight_decay}
+
+
+@OPTIMIZERS.register("adamw")
+class AdamW(Adam):
+    """AdamW (Loshchilov & Hutter 2019): Adam with decoupled weight decay.
+
+    p ← p - lr · λ · p                         decay first, apart from the gradient
+    then Adam's update of p from the gradient itself (t, m, v, bias correction as in
+    :class:`Adam`): the decay is not divided by √v̂, so every weight shrinks at the same
+    rate, which L2 in the gradient (``Adam(weight_decay=...)``) does not give.
+    This is ``torch.optim.AdamW``'s order of operations.
+
+    Args:
+        lr: learning rate > 0. Default 1e-3.
+        betas: (β1, β2), each in [0, 1). Default (0.9, 0.999).
+        eps: > 0, added to the denominator. Default 1e-8.
+        weight_decay: λ ≥ 0, decoupled. Default 0.01 (PyTorch's).
+    """
+
+    def __init__(
+        self,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.01,
+    ) -> None:
+        super().__init__(lr, betas, eps, weight_decay)
+
+    def apply(self, prepared: list[tuple[Parameter, dict[str, Any]]]) -> None:
+        """One update of every prepared parameter; the gradient is used as it is."""
+        update = self._update
+        for param, state in prepared:
+            update(param.value, param.grad, state)
+
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
+        if self.weight_decay:
+            p *= 1 - self.lr * self.weight_decay  # p = p - lr λ p
+        super()._update(p, g, state)
 
 
 #: Elements per block in :func:`_subtract_scaled`: 256 KiB of float32, so a block of the
