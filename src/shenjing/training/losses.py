@@ -83,12 +83,9 @@ class Loss(UsesNamespace):
         raise NotImplementedError
 
     def row_losses(self, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
-        """Each row's share of the loss, (N,), for a target from :meth:`prepare_target`.
-
-        The loss is their mean (``reduction="mean"``) or their sum (``"sum"``), so that
-        per-sample weights (``fit(sample_weight=...)``) can weight them. A loss whose
-        rows do not separate so leaves this unimplemented, and cannot be weighted.
-        """
+        """Each row's loss, (N,), for a target from :meth:`prepare_target`: the loss is
+        their mean (``reduction="mean"``) or sum (``"sum"``), which sample weights weight
+        (``fit(sample_weight=...)``); a loss without them cannot be weighted."""
         raise NotImplementedError(f"{type(self).__name__} does not give per-row losses")
 
     def _buffer(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
