@@ -140,7 +140,9 @@ class Trainer:
         self.n_rows = n = X.shape[0]
         self.best = None
         epochs = 1 if self.incremental else est.max_iter
-        common = dict(loss=self.loss, optimizer=self.opt, batch_size=self.batch)
+        # divergence=None: as scikit-learn, only an inf or NaN loss stops a run (a loss
+        # that jumps, as sgd's may early on, is left to come back down).
+        common = dict(loss=self.loss, optimizer=self.opt, batch_size=self.batch, divergence=None)
         if not _data.is_sparse(X):
             net.fit(
                 X,
