@@ -2,7 +2,9 @@
 
 Times, alternating in one process, on one workload (default W2):
 
-- ``step``: forward, loss, backward and SGD update, as in ``fit``;
+- ``step``: forward, loss, backward, then the SGD update (the unfused path);
+- ``fused step``: the same with each layer updated inside backward, as ``fit`` runs it
+  (``StepPlan(..., fuse=True).backward_update``);
 - ``no update``: the same without the optimizer's step;
 - ``forward``: the forward pass alone;
 - ``update alone``: the first layer's ``W -= lr·dW`` repeated on its own, data in cache;
@@ -25,6 +27,7 @@ import numpy as np
 from _workloads import SJ_LOSS, WORKLOADS, make_data, shenjing_net
 
 import shenjing as sj
+from shenjing.training.step import StepPlan
 
 
 def main() -> None:
@@ -54,6 +57,12 @@ def main() -> None:
         no_update()
         opt.step(net)
 
+    plan = StepPlan(net, sj.SGD(lr=w.lr), fuse=True)
+
+    def fused_step() -> None:
+        loss.forward_unchecked(plan.forward(x), t)
+        plan.backward_update(loss.backward())
+
     def update_alone() -> None:
         np.multiply(dW0, np.float32(0.0), out=scratch)  # lr 0: the weights stay put
         np.subtract(W0, scratch, out=W0)
@@ -72,6 +81,7 @@ def main() -> None:
 
     cases = {
         "step": step,
+        "fused step": fused_step,
         "no update": no_update,
         "forward": lambda: net.forward_unchecked(x),
         "update alone": update_alone,

@@ -18,15 +18,18 @@ import numpy as np
 import shenjing as sj
 
 
-def config(name: str) -> tuple[sj.Sequential, dict]:
+def config(name: str, epochs: int) -> tuple[sj.Sequential, dict]:
     x, y = sj.datasets.spiral(seed=0)
     dtype = "float64" if name.endswith("64") else "float32"
-    net = sj.mlp(2, [48, 48], 3, seed=1, dtype=dtype)
+    # Dropout in both (its masks come from its own generator), BatchNorm in one (running
+    # statistics that are not trained).
+    norm = "batch" if name.startswith("adam") else None
+    net = sj.mlp(2, [48, 48], 3, seed=1, dtype=dtype, dropout=0.1, norm=norm)
     kwargs = dict(
         x=x,
         y=y,
         loss="softmax_cross_entropy",
-        epochs=20,
+        epochs=epochs,
         batch_size=16,
         seed=5,
         validation_split=0.2,
@@ -64,7 +67,8 @@ def history_arrays(h) -> dict[str, np.ndarray]:
 def main() -> None:
     name, mode, out = sys.argv[1:4]
     checkpoint = sys.argv[4] if len(sys.argv) > 4 else None
-    net, kwargs = config(name)
+    # Longer runs for the interrupt tests, so that a SIGINT lands inside fit.
+    net, kwargs = config(name, 12 if mode == "run" else 60)
     opt = kwargs["optimizer"]
     arrays: dict[str, np.ndarray] = {}
     if mode.startswith("steps:"):
@@ -88,6 +92,7 @@ def main() -> None:
         arrays["handler_restored"] = np.asarray(
             signal.getsignal(signal.SIGINT) is signal.default_int_handler
         )
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # one that comes after fit is moot
         arrays["steps"] = np.asarray(len(net.history.loss))
         arrays.update(state_arrays(net, opt))
         arrays.update(history_arrays(net.history))

@@ -67,7 +67,7 @@ def test_parallel_jobs_give_the_same_table(tmp_path, capsys):
         (["--seeds", "0"], "argument --seeds: expected a positive number"),
         (["--epochs", "-3"], "argument --epochs"),
         (["--lr", "zero"], "argument --lr"),
-        (["--optimizer", "adamx"], "argument --optimizer: invalid choice"),
+        (["--optimizer", "lion"], "argument --optimizer: invalid choice"),  # adamw exists now
         (["--target", "1"], "argument --target: expected a fraction in (0, 1)"),
         (["--jobs", "0"], "argument --jobs"),
         (["--data-seed", "-1"], "--data-seed must be non-negative"),

@@ -20,9 +20,16 @@ pytest.importorskip("joblib")
 
 @pytest.fixture(scope="module")
 def cluster():
-    with distributed.LocalCluster(
-        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
-    ) as local:
+    import dask
+
+    # Dask's 30 s connect timeout is too short on a loaded 2-core machine (the workers
+    # start as new Python processes importing NumPy and shenjing): seen failing there.
+    with (
+        dask.config.set({"distributed.comm.timeouts.connect": "180s"}),
+        distributed.LocalCluster(
+            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+        ) as local,
+    ):
         yield local
 
 

@@ -171,7 +171,7 @@ def test_progress_bar(capsys):
         ({"seeds": [1, 1]}, "distinct"),
         ({"epochs": 0}, "epochs"),
         ({"lr": -1.0}, "lr"),
-        ({"optimizer": "adamx"}, "optimizer"),
+        ({"optimizer": "lion"}, "optimizer"),  # "adamw" until AdamW was added
         ({"optimizer": sj.Adam()}, "optimizer and init must be names"),
         ({"init": "lecun"}, "initializer"),
         ({"target_fraction": 1.0}, "target_fraction"),

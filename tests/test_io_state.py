@@ -141,3 +141,16 @@ def test_layernorm_without_parameters_loads(tmp_path):
     net = sj.Sequential(sj.Linear(3, 300, seed=0), sj.LayerNorm(300, affine=False))
     sj.save(net, tmp_path / "m.shj")
     assert sj.load(tmp_path / "m.shj")[1].features == 300
+
+
+@pytest.mark.parametrize("norm", [None, "batch", "layer"])
+def test_mlp_with_dropout_and_norm_round_trips(tmp_path, norm):
+    # mlp draws each Dropout's seed as a 63-bit integer: a file must load it back.
+    net = sj.mlp(3, [6, 5], 2, dropout=0.3, norm=norm, seed=0)
+    assert net[-2].seed is not None and net[-2].seed > 2**32
+    sj.save(net, tmp_path / "m.shj")
+    loaded = sj.load(tmp_path / "m.shj")
+    assert [layer.get_config() for layer in loaded] == [layer.get_config() for layer in net]
+    assert loaded.rng_state == net.rng_state
+    x = np.ones((4, 3))
+    assert loaded.predict(x).tobytes() == net.predict(x).tobytes()

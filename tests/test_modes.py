@@ -235,3 +235,19 @@ def test_mlp_places_norm_and_dropout():
             sj.mlp(3, 8, 2, seed=0, **bad)
     maxout = sj.mlp(3, 8, 2, activation="maxout", dropout=0.1, seed=0)
     assert [type(layer).__name__ for layer in maxout] == ["Maxout", "Dropout", "Linear"]
+
+
+def test_summary_shows_the_new_layers_and_their_parameters():
+    text = regularised_net("float32").summary()
+    assert "BatchNorm(16, momentum=0.1, eps=1e-05)" in text and "Dropout(p=0.3)" in text
+    assert "LayerNorm(8, eps=1e-05)" in text
+    rows = {line.split()[1].split("(")[0]: line.split()[-1] for line in text.splitlines()[4:12]}
+    assert rows["BatchNorm"] == "32" and rows["Dropout"] == "0" and rows["LayerNorm"] == "16"
+
+
+def test_dropout_does_not_repeat_the_finding_of_the_layer_before_it():
+    x, y = sj.datasets.spiral(seed=0)
+    net = sj.mlp(2, [64], 3, activation="sigmoid", dropout=0.3, seed=0)
+    found = [(f.code, f.layer) for f in sj.diagnose(net, x, y, loss="ce").findings]
+    assert ("not_zero_centred", 1) in found  # the sigmoid's
+    assert ("not_zero_centred", 2) not in found  # not again for the dropout after it

@@ -273,7 +273,7 @@ def test_readme_own_data_example_holds(tmp_path, monkeypatch, capsys):
     import re
 
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Your own data", 1)[1].split("\n## ", 1)[0]
+    section = readme.split("## Your own data", 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
     (block,) = re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
     monkeypatch.chdir(tmp_path)
     namespace = {"sj": sj}

@@ -9,8 +9,9 @@ The losses are smoothed (an exponential moving average with bias correction, β 
 by default, as fastai does) because one mini-batch's loss is noisy. The run stops early
 once the smoothed loss exceeds ``stop_factor`` times its lowest value, or the loss is no
 longer finite: past that point the rate is too large. The suggested rate is where the
-smoothed loss falls fastest against log(lr), looked for before its minimum: fast
-enough to make progress, still well below the rates that blow up. ``sj.plot.lr_find``
+smoothed loss falls fastest against log(lr), looked for before its minimum (fast
+enough to make progress), or a tenth of the rate at the minimum if that is smaller
+(safely below the rates that blow up; see :func:`_suggest`). ``sj.plot.lr_find_curve``
 draws the curve with the suggestion marked; ``shenjing train --lr-find`` runs it.
 
 The network and optimizer given are not changed: the test trains copies.
@@ -46,6 +47,7 @@ class LRFindResult:
         suggestion: the suggested learning rate.
         reason: why, in one sentence, with the numbers.
         lowest: the rate at which the smoothed loss was lowest.
+        steepest: the rate at which it fell fastest (NaN if it never fell).
         stopped: why the run ended (``"max_lr reached"``, the loss exceeding
             ``stop_factor`` times its lowest, or a non-finite loss).
     """
@@ -56,6 +58,7 @@ class LRFindResult:
     suggestion: float
     reason: str
     lowest: float
+    steepest: float
     stopped: str
 
     def __repr__(self) -> str:
@@ -134,9 +137,9 @@ def lr_find(
         history = exc.history
         watch.stopped = f"the loss became non-finite at step {len(history.loss) + 1}"
     rates, losses = list(history.lr), list(history.loss)
-    suggestion, reason, lowest = _suggest(rates, watch.smoothed)
+    suggestion, reason, lowest, steepest = _suggest(rates, watch.smoothed)
     return LRFindResult(
-        rates, losses, list(watch.smoothed), suggestion, reason, lowest, watch.stopped
+        rates, losses, list(watch.smoothed), suggestion, reason, lowest, steepest, watch.stopped
     )
 
 
@@ -174,8 +177,16 @@ class _Watch(Callback):
             state.stop = True
 
 
-def _suggest(rates: list[float], smoothed: list[float]) -> tuple[float, str, float]:
-    """The rate of steepest descent of ``smoothed`` against log10(rate), before its minimum."""
+def _suggest(rates: list[float], smoothed: list[float]) -> tuple[float, str, float, float]:
+    """The suggestion, its reason, the rate of the lowest loss, and of the steepest fall.
+
+    The suggestion is the smaller of two rates: where the smoothed loss falls fastest
+    against log10(rate), before its minimum, and a tenth of the rate at its minimum.
+    The second guards the first: the test holds each rate for one step only, and a
+    rate close to the minimum can still diverge when held for a whole run (the notes'
+    regression program does at the steepest rate, 1e-3, and trains at a tenth of the
+    lowest, 1.8e-4).
+    """
     if len(rates) < 3:
         raise DivergenceError(
             f"the range test stopped after {len(rates)} steps, too few to suggest a rate; "
@@ -183,29 +194,36 @@ def _suggest(rates: list[float], smoothed: list[float]) -> tuple[float, str, flo
         )
     loss = np.asarray(smoothed[: len(rates)])
     lowest = int(np.argmin(loss))
+    low_rate, tenth = rates[lowest], rates[lowest] / 10
     # The first steps' average rests on few losses: skip a tenth of the run.
     skip = max(1, len(rates) // 10)
     end = max(lowest, skip + 2)
-    log_lr = np.log10(np.asarray(rates))
-    slope = np.gradient(loss[:end], log_lr[:end])
+    slope = np.gradient(loss[:end], np.log10(np.asarray(rates[:end])))
     i = skip + int(np.argmin(slope[skip:]))
     if slope[i] >= 0:
-        rate = rates[lowest] / 10
         return (
-            rate,
-            f"the smoothed loss never fell before its lowest point (lr={rates[lowest]:.3g}); "
-            f"a tenth of that rate is suggested, {rate:.3g}",
-            rates[lowest],
+            tenth,
+            f"the smoothed loss never fell before its lowest point (lr={low_rate:.3g}); "
+            f"a tenth of that rate is suggested, {tenth:.3g}",
+            low_rate,
+            math.nan,
         )
     after = (
         "and larger rates make it rise"
         if lowest < len(loss) - 1
         else "still falling at the largest rate tried (raise max_lr to see more)"
     )
-    return (
-        rates[i],
+    found = (
         f"the smoothed loss falls fastest at lr={rates[i]:.3g} ({slope[i]:.3g} per tenfold "
-        f"rate, loss {loss[i]:.4g}); it is lowest at lr={rates[lowest]:.3g} "
-        f"(loss {loss[lowest]:.4g}), {after}",
-        rates[lowest],
+        f"rate, loss {loss[i]:.4g}); it is lowest at lr={low_rate:.3g} "
+        f"(loss {loss[lowest]:.4g}), {after}"
+    )
+    if rates[i] <= tenth:
+        return rates[i], f"{found}; the steepest rate is suggested", low_rate, rates[i]
+    return (
+        tenth,
+        f"{found}; the steepest rate is within a tenfold of the lowest, where a rate held "
+        f"for a whole run can diverge, so a tenth of the lowest, {tenth:.3g}, is suggested",
+        low_rate,
+        rates[i],
     )

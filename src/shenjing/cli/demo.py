@@ -10,7 +10,8 @@ must be at rounding level (< 1e-12).
 Written to --out (default ./shenjing-demo): PROGRAM-loss.png for each program and, with
 "all", activations.png (every activation and its derivative), compare.png/.csv/.json (a
 small run of 'shenjing compare' on the spiral data) and spiral-boundary.png (a ReLU
-network's decision boundary). The whole demo takes a few seconds.
+network's decision boundary). The whole demo takes about 8.5 s of CPU time, about
+half of it the 2000-step regression (see the README for what was measured).
 
 Example:
   shenjing demo

@@ -98,6 +98,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="record diagnostics every STEPS steps (default 50); print them and write "
         "MODEL-diagnostics.png",
     )
+    parser.add_argument(
+        "--lr-find",
+        action="store_true",
+        help="run a learning-rate range test first, print its suggestion and why, write "
+        "MODEL-lr-find.png, and train with the suggested rate instead of --lr",
+    )
+    parser.add_argument(
+        "--checkpoint",
+        metavar="PATH",
+        help="save training state to PATH every epoch and on Ctrl-C; run the same "
+        "command again to resume where it stopped",
+    )
     parser.add_argument("--sep", default=",", help="the delimiter: , ; | or \\t (default ,)")
     parser.add_argument("--encoding", default="utf-8", help="the file's encoding (default utf-8)")
     parser.add_argument(
@@ -165,11 +177,15 @@ def run(args: argparse.Namespace) -> int:
             early_stopping=args.early_stopping,
             drop_missing_target=args.drop_missing_target,
             on_plan=on_plan,
+            checkpoint=args.checkpoint,
+            lr_find=args.lr_find,
         )
     except ConfigError as exc:
         raise CommandError(option_names(str(exc)), code=2) from None
     except DataError as exc:  # the data's fault, not the options': exit 1
         raise CommandError(option_names(str(exc))) from None
+    if args.lr_find:
+        _report_lr_find(model, out)
     model.save(out)
     _report_result(model, out)
     if options["callbacks"]:
@@ -242,6 +258,19 @@ def _report_result(model, out: str) -> None:
         r2 = "n/a (constant target)" if m["r2"] is None else f"{m['r2']:.4f}"
         print(f"{m['on']} RMSE: {m['rmse']:.6g}   R²: {r2}")
     print(f"saved {out}")
+
+
+def _report_lr_find(model, out: str) -> None:
+    """Say what the range test found; draw it where matplotlib is installed."""
+    found = model.lr_find_result
+    print(f"lr-find: trained with lr={found.suggestion:.3g}: {found.reason}")
+    if find_spec("matplotlib") is None:
+        return
+    from ..plot import lr_find_curve, save
+
+    figure = os.path.splitext(out)[0] + "-lr-find.png"
+    save(lr_find_curve(found).figure, figure)
+    print(f"lr-find: wrote {figure}")
 
 
 def _check_options(args: argparse.Namespace) -> dict:

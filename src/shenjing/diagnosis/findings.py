@@ -81,7 +81,9 @@ def findings(layers: list[LayerReport], ratio: float | None = None) -> list[Find
                     "scale the weights down (xavier init), standardise the inputs, or use ReLU",
                 )
             )
-        hidden = lay.index < last_param and not lay.parametrised
+        # Dropout in evaluation mode (where diagnose runs) repeats the layer before it,
+        # whose own finding already says this.
+        hidden = lay.index < last_param and not lay.parametrised and lay.name != "Dropout"
         if hidden and lay.std > 0 and abs(lay.mean) / lay.std > ZERO_CENTRED_LIMIT:
             value = abs(lay.mean) / lay.std
             found.append(

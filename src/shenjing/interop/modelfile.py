@@ -22,7 +22,6 @@ import io
 import json
 import math
 import os
-import re
 import zipfile
 from typing import Any, BinaryIO
 
@@ -33,21 +32,13 @@ from ..base.files import atomic_write
 from ..network.sequential import Sequential
 from ..nn.layer import Layer
 from ..nn.registry import LAYER_TYPES
-from ..training.checkpoint import Section, optimizer_from_state, optimizer_state
+from ..training.checkpoint import Section, optimizer_state
+from . import sections as sections_mod
 from .modelstate import give_layer_state, layer_state_keys
 
 FORMAT = "shenjing-model"
 VERSION = 2
-SUPPORTED_VERSIONS = (1, 2)
-#: Version 2 adds optional sections after the parameters (docs/file-format.md): each a
-#: JSON member ``<section>.json`` and arrays ``<section>/<name>.npy`` it declares.
-SECTIONS = ("optimizer", "training")
-_SECTION_DTYPES: dict[str, np.dtype] = {
-    "float32": np.dtype("<f4"),
-    "float64": np.dtype("<f8"),
-    "int64": np.dtype("<i8"),
-}
-_SECTION_NAME = re.compile(r"[A-Za-z0-9_.-]{1,200}")
+SUPPORTED_VERSIONS = (1, 2)  # 2 adds optional sections after the parameters (sections.py)
 #: Layer keys version 2 adds, both optional: persistent arrays and the random state.
 _STATE_KEYS = {"state": dict, "rng_state": dict}
 #: A config may ask for this many values (512 KiB in float64) whatever the file stores.
@@ -88,9 +79,8 @@ def save(
         metadata: a JSON object kept with the model, e.g. ``{"epochs": 200}``; by
             default ``net.metadata``. JSON's rules apply: tuples come back as lists
             and keys as strings.
-        optimizer: an optimizer whose state (moments, step counts, velocities) is kept
-            too, for training to go on where it stopped; :func:`load` gives it back as
-            ``net.optimizer``. The file is then version 2.
+        optimizer: an optimizer whose state (moments, step counts…) is kept too (a
+            version-2 file); :func:`load` gives it back as ``net.optimizer``.
 
     Raises:
         ConfigError: a layer the format cannot store, or metadata that is not JSON
@@ -128,7 +118,7 @@ def write(
     for i, layer in enumerate(net.layers):
         members.update((_member(i, k, "state"), v) for k, v in layer.persistent_state().items())
     for section, (doc, arrays) in sections.items():
-        members.update(_section_members(section, doc, arrays))
+        members.update(sections_mod.to_members(section, doc, arrays))
     atomic_write(path, lambda f: _write_zip(f, text, members), error=ModelFileError)
 
 
@@ -141,12 +131,7 @@ def load(path: str | os.PathLike[str]) -> Sequential:
             checked), hostile, or written by a newer shenjing. The cause is chained.
     """
     net, sections = read(path)
-    net.optimizer = None
-    if "optimizer" in sections:
-        try:
-            net.optimizer = optimizer_from_state(*sections["optimizer"], net.parameters())
-        except ModelFileError as exc:
-            raise ModelFileError(f"{os.fspath(path)}: {exc}") from exc.__cause__
+    net.optimizer = sections_mod.optimizer_of(sections, net.parameters(), os.fspath(path))
     return net
 
 
@@ -253,23 +238,6 @@ def _write_zip(f: BinaryIO, text: bytes, arrays: dict[str, np.ndarray | bytes]) 
                 np.lib.format.write_array(out, value, version=(1, 0), allow_pickle=False)
 
 
-def _section_members(
-    section: str, doc: dict[str, Any], arrays: dict[str, np.ndarray]
-) -> dict[str, np.ndarray | bytes]:
-    declared = {}
-    for name, value in arrays.items():
-        if not _SECTION_NAME.fullmatch(name) or value.dtype.name not in _SECTION_DTYPES:
-            raise ConfigError(f"cannot store {section} array {name!r:.60} of {value.dtype}")
-        declared[name] = {"shape": list(value.shape), "dtype": value.dtype.name}
-    try:
-        text = json.dumps({**doc, "arrays": declared}, allow_nan=False).encode("utf-8")
-    except (TypeError, ValueError, RecursionError) as exc:
-        raise ConfigError(f"the {section} section must be JSON without NaN or inf: {exc}") from exc
-    members: dict[str, np.ndarray | bytes] = {f"{section}.json": text}
-    members.update({f"{section}/{name}.npy": value for name, value in arrays.items()})
-    return members
-
-
 # -- reading ------------------------------------------------------------------------
 def _read(zf: zipfile.ZipFile, file_size: int) -> tuple[Sequential, dict[str, Section]]:
     names = zf.namelist()
@@ -282,13 +250,10 @@ def _read(zf: zipfile.ZipFile, file_size: int) -> tuple[Sequential, dict[str, Se
     expected = {_JSON_MEMBER} | {
         _member(i, name) for i, spec in enumerate(doc["layers"]) for name in spec["params"]
     }
-    section_docs = {}
-    for section in SECTIONS if doc["version"] >= 2 else ():
-        if f"{section}.json" in names:
-            raw = _read_member(zf, f"{section}.json", 0, _JSON_MAX_BYTES, file_size)
-            section_docs[section] = _read_section_document(section, raw)
-            expected |= {f"{section}.json"}
-            expected |= {f"{section}/{a}.npy" for a in section_docs[section]["arrays"]}
+    section_docs = sections_mod.read_documents(
+        names, doc["version"], lambda m: _read_member(zf, m, 0, _JSON_MAX_BYTES, file_size)
+    )
+    expected |= sections_mod.member_names(section_docs)
     for i, spec in enumerate(doc["layers"]):
         expected |= {_member(i, name, "state") for name in spec.get("state", {})}
     if set(names) != expected:
@@ -301,47 +266,10 @@ def _read(zf: zipfile.ZipFile, file_size: int) -> tuple[Sequential, dict[str, Se
     except ShenjingError as exc:
         raise ModelFileError(f"the layers do not fit together: {exc}") from exc
     net.metadata = doc["metadata"]
-    sections: dict[str, Section] = {}
-    for section, sdoc in section_docs.items():
-        declared = sdoc.pop("arrays")
-        sections[section] = (
-            sdoc,
-            {
-                a: _read_array(
-                    zf,
-                    f"{section}/{a}.npy",
-                    tuple(spec["shape"]),
-                    _SECTION_DTYPES[spec["dtype"]],
-                    file_size,
-                )
-                for a, spec in declared.items()
-            },
-        )
+    sections = sections_mod.read_arrays(
+        section_docs, lambda m, shape, dtype: _read_array(zf, m, shape, dtype, file_size)
+    )
     return net, sections
-
-
-def _read_section_document(section: str, raw: bytes) -> dict[str, Any]:
-    try:
-        doc = json.loads(
-            raw.decode("utf-8"),
-            parse_constant=_finite_float,
-            parse_float=_finite_float,
-            object_pairs_hook=_unique_keys,
-        )
-    except (ValueError, RecursionError) as exc:
-        raise ModelFileError(f"{section}.json is not valid UTF-8 JSON: {exc}") from exc
-    if not isinstance(doc, dict) or not isinstance(doc.get("arrays"), dict):
-        raise ModelFileError(f'{section}.json must be an object with "arrays"')
-    for name, spec in doc["arrays"].items():
-        where = f"{section}.arrays.{name:.60}"
-        if not _SECTION_NAME.fullmatch(name):
-            raise ModelFileError(f"{where}: names are letters, digits, '_', '.', '-'")
-        _check_fields(spec, where, shape=list, dtype=str)
-        if not all(type(n) is int and n >= 0 for n in spec["shape"]) or len(spec["shape"]) > 32:
-            raise ModelFileError(f"{where}.shape must hold integers >= 0")
-        if spec["dtype"] not in _SECTION_DTYPES:
-            raise ModelFileError(f"{where}.dtype must be one of {list(_SECTION_DTYPES)}")
-    return doc
 
 
 def _read_member(zf: zipfile.ZipFile, name: str, low: int, high: int, file_size: int) -> bytes:
@@ -425,9 +353,9 @@ def _read_layer(
     # affine parameters, of `features` inputs): up to _FREE_VALUES are allowed regardless.
     n_values = sum(a.size for a in arrays.values())
     n_values += sum(math.prod(s["shape"]) for s in spec.get("state", {}).values())
-    if math.prod(v for v in spec["config"].values() if type(v) is int) > max(
-        n_values, _FREE_VALUES
-    ):
+    # A seed is an integer that sizes nothing (Dropout's, from mlp(seed=...), is 63 bits).
+    sizes = (v for k, v in spec["config"].items() if type(v) is int and k != "seed")
+    if math.prod(sizes) > max(n_values, _FREE_VALUES):
         raise ModelFileError(f"layers[{i}].config asks for more than the {n_values} values stored")
     try:
         layer = cls(**spec["config"])

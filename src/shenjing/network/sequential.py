@@ -205,7 +205,11 @@ class Sequential(Layer):
 
     # -- forward and backward ---------------------------------------------------------
     def forward(self, x: Any) -> np.ndarray:
-        """Checked forward pass; returns a new (N, M) array (safe to keep)."""
+        """Checked forward pass; returns a new (N, M) array (safe to keep).
+
+        Runs in the layers' own mode (training, unless ``eval()`` was called), as in
+        PyTorch; :meth:`predict` always uses evaluation mode.
+        """
         y: np.ndarray = self.forward_unchecked(self.check_input(x)).copy()
         return y
 

@@ -134,7 +134,8 @@ class Sigmoid(Activation):
         _stable.sigmoid(x, out=y)
 
     def _backward(self, dout: np.ndarray, dx: np.ndarray) -> None:
-        y = cast(np.ndarray, self._y)
+        y = self._y
+        assert y is not None  # backward runs after forward (narrows the type, no call)
         one_minus_y = self._buffer("t", dx.shape, dx.dtype)
         np.subtract(1, y, out=one_minus_y)
         # (dout * y) * (1 - y): the notes' order of operations, so rounding matches.
@@ -175,7 +176,12 @@ class ReLU(Activation):
         np.maximum(x, 0, out=y)
 
     def _backward(self, dout: np.ndarray, dx: np.ndarray) -> None:
-        np.multiply(dout, self._mask(cast(np.ndarray, self._y)), out=dx)
+        y = self._y
+        assert y is not None  # backward runs after forward (narrows the type, no call)
+        mask = self._buffer("mask", y.shape, np.dtype(bool))
+        np.greater(y, 0, out=mask)  # ReLU'(x) = [x > 0] = [y > 0]
+        self._positive = mask
+        np.multiply(dout, mask, out=dx)
 
 
 @register_activation("leaky_relu", "leakyrelu", kind="leaky_relu")

@@ -29,7 +29,9 @@ class Dropout(Layer):
         Forward:  y = x                   Backward: dx = dout
 
     Scaling the kept units while training ("inverted" dropout) keeps E[y] = x, so
-    evaluation needs no rescaling and the exported graph is the identity.
+    evaluation needs no rescaling and the exported graph is the identity. In evaluation
+    mode (and with ``p = 0``) ``forward`` returns ``x`` itself and ``backward`` ``dout``
+    itself, without a copy.
 
     The mask comes from the layer's own generator (``seed``), uniform numbers drawn in
     float64 whatever the dtype, so float32 and float64 networks with one seed drop the

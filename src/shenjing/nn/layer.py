@@ -173,6 +173,9 @@ class Layer(UsesNamespace):
     # -- helpers for subclasses -----------------------------------------------------
     def _buffer(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         """A work array of ``shape`` reused across calls (``base.backend.reusable_buffer``)."""
+        buf = self._buffers.get(name)
+        if buf is not None and buf.shape == shape and buf.dtype == dtype:
+            return buf  # the steady state, without the call: a step makes several
         return reusable_buffer(self._buffers, name, shape, dtype, self.xp)
 
     def _require_forward(self, cached: _T | None) -> _T:

@@ -14,6 +14,7 @@ from ..data.csvdata import column_list, place, require_pandas
 from ..data.preprocess import Preprocessor
 from ..data.target import class_key
 from ..interop import modelfile as io_mod
+from ..lrfind import lr_find as find_lr
 from ..network.sequential import Sequential
 from ..nn.initializers import as_generator
 from ..training import losses as losses_mod
@@ -62,6 +63,8 @@ class TabularModel:
         self.metrics = dict(metrics or {})
         self.training = dict(training or {})
         self.warnings: list[str] = []
+        #: What ``fit(..., lr_find=True)`` measured (an :class:`~shenjing.LRFindResult`).
+        self.lr_find_result: Any = None
 
     # -- training ---------------------------------------------------------------------
     @classmethod
@@ -90,6 +93,8 @@ class TabularModel:
         early_stopping: int | None = None,
         drop_missing_target: bool = False,
         on_plan: Callable[[TabularModel], None] | None = None,
+        checkpoint: str | None = None,
+        lr_find: bool = False,
     ) -> TabularModel:
         """Train a network to predict column ``target`` of ``frame`` from the others.
 
@@ -120,6 +125,12 @@ class TabularModel:
             on_plan: called with the model, its network still untrained, once the task,
                 the split and the columns are known and before the first step (the
                 CLI prints what it is about to train from it).
+            checkpoint: passed to :func:`shenjing.fit`: training saves to (and resumes
+                from) this file.
+            lr_find: run :func:`shenjing.lr_find` on the training rows first and train
+                with its suggested rate instead of ``lr``; the suggestion and its
+                reason are kept in ``training["lr_find"]``, the result in
+                ``model.lr_find_result``.
 
         Raises:
             DataError: with ``source`` first, for any problem with the data.
@@ -167,6 +178,20 @@ class TabularModel:
         training["loss"] = repr(loss_fn)
 
         net = steps.build_network(x.shape[1], hidden, n_out, activation, rng)
+        found = None
+        if lr_find:
+            found = find_lr(
+                net,
+                x[train],
+                fit_target[train],
+                loss=loss_fn,
+                optimizer=optimizer,
+                batch_size=batch_size,
+                seed=seed,
+            )
+            lr = found.suggestion
+            training["lr"] = float(lr)
+            training["lr_find"] = {"suggestion": lr, "lowest": found.lowest, "reason": found.reason}
         model = cls(net, pre, task, target, classes, target_mean, target_std, {}, training)
         training = model.training  # the model's own copy, completed below
         model.warnings = list(pre.warnings)
@@ -186,6 +211,7 @@ class TabularModel:
             rng,
             [*callbacks, *stop],
             progress,
+            checkpoint=checkpoint,
         )
         training["epochs_run"] = history.epochs_run
         training["final_loss"] = float(history.per_epoch["loss"][-1])
@@ -198,6 +224,8 @@ class TabularModel:
             "on": "validation" if len(val) else "training",
             **model._score(x[rows], y[rows]),
         }
+        model.warnings = list(pre.warnings)
+        model.lr_find_result = found
         return model
 
     # -- predicting -------------------------------------------------------------------

@@ -171,6 +171,7 @@ def train(
     rng: np.random.Generator,
     callbacks: Sequence[Any],
     progress: bool,
+    checkpoint: Any = None,
 ) -> Any:
     """Step 6: the one training call (validated on the held-out rows, if any)."""
     train_rows, val = rows
@@ -186,4 +187,5 @@ def train(
         validation_data=val_data,
         callbacks=callbacks,
         progress=progress,
+        checkpoint=checkpoint,
     )

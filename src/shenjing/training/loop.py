@@ -116,7 +116,10 @@ def train(
         training = saved[1].get("training")
         if training is None or "optimizer" not in saved[1]:
             raise ModelFileError("the checkpoint has no training or optimizer section")
-        rng.bit_generator.state = resume.start_rng(training[0])  # the split is redrawn
+        # The split is drawn again from the state the first run started from, and later
+        # checkpoints keep that state (with seed=None a fresh one would differ).
+        rng_start = resume.start_rng(training[0])
+        rng.bit_generator.state = rng_start
 
     X = training_input(net, x)  # an array, or rows read per batch (memmap, Zarr, HDF5)
     check_rows(X.shape[0], y)
@@ -139,7 +142,6 @@ def train(
     val_metrics = make_metrics(metrics, loss_fn)
     history = History()
     state = TrainState(net=net, optimizer=opt, loss_fn=loss_fn, history=history)
-    net.loss, net.history = loss_fn, history
     fingerprint = {
         "rows": n,
         "validation_rows": 0 if val is None else len(val[0]),
@@ -157,15 +159,19 @@ def train(
     if W is not None:  # a checkpoint resumes with the weights it was trained with
         fingerprint["sample_weight_sum"] = float(W.sum())
 
-    _call(callbacks, "on_train_begin", state)
     if sched is not None:
         sched.start(opt.lr, len(batches), epochs)
-    pos = resume.Position()
-    if saved is not None:
-        pos = _resume(
+    pos, callback_states = resume.Position(), None
+    if saved is not None:  # checked whole, then applied
+        pos, callback_states = _resume(
             saved, fingerprint, n, batches, rng, net, opt, history, sched, callbacks, train_metrics
         )
-        state.step = len(history.loss)
+        state.step, state.stop = len(history.loss), pos.stop
+    net.loss, net.history = loss_fn, history
+
+    _call(callbacks, "on_train_begin", state)
+    if callback_states is not None:
+        resume.load_callbacks(callbacks, callback_states)
 
     def save(position: resume.Position) -> None:
         assert store is not None
@@ -252,12 +258,19 @@ def train(
                     if bar is not None:
                         bar.update(1)
                     _call(callbacks, "on_step_end", state)
+                    # A callback's stop ends the epoch here: a resumed run must too.
+                    here = resume.Position(
+                        epoch,
+                        len(batches) if state.stop else b + 1,
+                        order,
+                        total,
+                        seen,
+                        stop=state.stop,
+                    )
                     if every is not None and state.step % every == 0:
-                        save(resume.Position(epoch, b + 1, order, total, seen))
+                        save(here)
                     if interrupt.pending:
-                        raise _interrupted(
-                            store, save, resume.Position(epoch, b + 1, order, total, seen), history
-                        )
+                        raise _interrupted(store, save, here, history)
                     if state.stop:
                         break
                 size = seen if W is None else batches.weight_seen(order, seen)
@@ -303,8 +316,11 @@ def _resume(
     sched: Any,
     callbacks: list[Any],
     train_metrics: dict[str, Any],
-) -> resume.Position:
-    """Put a checkpoint's state into this fit: every part checked before any is applied."""
+) -> tuple[resume.Position, list[Any]]:
+    """Put a checkpoint's state into this fit: every part checked before any is applied.
+
+    Returns the position and the callbacks' states, loaded after ``on_train_begin``.
+    """
     params, sections = saved
     doc, arrays = sections["training"]
     resume.check_fingerprint(doc, fingerprint)
@@ -312,7 +328,7 @@ def _resume(
     probe = type(opt)(**opt.get_config())  # the optimizer state, checked on a spare
     opt_doc, opt_arrays = sections["optimizer"]
     load_optimizer_state(probe, opt_doc, opt_arrays, live)
-    pos, _ = resume.restore(
+    pos, _, callback_states = resume.restore(
         doc,
         arrays,
         n_rows=n,
@@ -328,7 +344,7 @@ def _resume(
     opt.state.update(probe.state)
     for p in live:
         p.value[...] = params[p.name]
-    return pos
+    return pos, callback_states
 
 
 def _interrupted(

@@ -89,6 +89,9 @@ class Loss(UsesNamespace):
         raise NotImplementedError(f"{type(self).__name__} does not give per-row losses")
 
     def _buffer(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        buf = self._buffers.get(name)
+        if buf is not None and buf.shape == shape and buf.dtype == dtype:
+            return buf  # the steady state, without reusable_buffer's call
         return reusable_buffer(self._buffers, name, shape, dtype, self.xp)
 
     def get_config(self) -> dict[str, Any]:

@@ -39,6 +39,7 @@ class Position:
     total: float = 0.0  # the epoch's loss so far (summed as the loop sums it)
     seen: int = 0  # rows of the epoch so far
     finished: bool = False
+    stop: bool = False  # a callback asked to stop during this epoch
 
 
 def capture(
@@ -88,6 +89,7 @@ def capture(
             "total": encode(position.total),
             "seen": position.seen,
             "finished": position.finished,
+            "stop": position.stop,
             "metrics": {k: encode(vars(m)) for k, m in metrics.items()} if position.batch else {},
         },
         "rng_start": encode(rng_start),
@@ -142,8 +144,9 @@ def restore(
     schedule: Any,
     callbacks: list[Any],
     metrics: dict[str, Any],
-) -> tuple[Position, int]:
-    """Put the section's state back; returns the position and the steps done.
+) -> tuple[Position, int, list[Any]]:
+    """Put the section's state back; returns the position, the steps done and the
+    callbacks' states (for :func:`load_callbacks`).
 
     Everything is read and checked first; only then is anything changed, so a
     malformed section (a :class:`ModelFileError`) leaves the fit untouched.
@@ -156,6 +159,7 @@ def restore(
             total=float(decode(pos["total"])),
             seen=_int(pos["seen"]),
             finished=bool(pos["finished"]),
+            stop=bool(pos["stop"]),
         )
         step = _int(pos["step"])
         metric_states = {k: decode(v) for k, v in pos["metrics"].items()}
@@ -206,10 +210,14 @@ def restore(
         vars(metrics[name]).update(state)
     if schedule is not None:
         schedule.load_state(decode(sched_state))
-    for cb, state in zip(callbacks, cb_states, strict=True):
+    return position, step, cb_states
+
+
+def load_callbacks(callbacks: list[Any], states: list[Any]) -> None:
+    """Give each callback its saved state (after its ``on_train_begin`` reset it)."""
+    for cb, state in zip(callbacks, states, strict=True):
         if state is not None and callable(getattr(cb, "load_checkpoint_state", None)):
             cb.load_checkpoint_state(decode(state))
-    return position, step
 
 
 def _int(value: Any) -> int:
