@@ -9,7 +9,7 @@ Per mini-batch of B rows with weights w (1 without ``sample_weight``), as scikit
 * the epoch's loss, ``loss_``, is Σ_batches (batch loss + penalty) · B / N.
 
 After each epoch (:meth:`Trainer.end_epoch`): ``t_ += N``; ``"invscaling"`` sets the rate
-to learning_rate_init / (t_ + 1)^power_t; when the loss (or, with ``early_stopping``,
+to ``learning_rate_init / (t_ + 1) ** power_t``; when the loss (or, with ``early_stopping``,
 the validation score) has not improved by ``tol`` for more than ``n_iter_no_change``
 epochs, ``"adaptive"`` divides the rate by 5 (stopping once it is ≤ 1e-6) and the other
 schedules stop, converged.

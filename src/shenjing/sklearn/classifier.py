@@ -51,13 +51,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         dtype: None (the input's float dtype: float32 stays float32), ``"float32"`` or
             ``"float64"``.
 
-    Attributes:
-        ``classes_`` (the labels as given, sorted), ``n_features_in_``,
-        ``feature_names_in_``, ``n_outputs_``, ``n_layers_``, ``out_activation_``
-        (``"softmax"`` or ``"logistic"``), ``coefs_`` and ``intercepts_`` (views of the
-        network's weights), ``n_iter_``, ``t_``, ``loss_``, and for mini-batch solvers
-        ``loss_curve_``, ``best_loss_``, ``validation_scores_``,
-        ``best_validation_score_``; ``net_``, the trained :class:`shenjing.Sequential`.
+    Fitted attributes: ``classes_`` (the labels as given, sorted), ``n_features_in_``,
+    ``feature_names_in_``, ``n_outputs_``, ``n_layers_``, ``out_activation_``
+    (``"softmax"`` or ``"logistic"``), ``coefs_`` and ``intercepts_`` (views of the
+    network's weights), ``n_iter_``, ``t_``, ``loss_``, and for mini-batch solvers
+    ``loss_curve_``, ``best_loss_``, ``validation_scores_``, ``best_validation_score_``;
+    ``net_``, the trained :class:`shenjing.Sequential`.
     """
 
     loss = "log_loss"  # scikit-learn's name for what is minimised (not a parameter)

@@ -29,9 +29,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     Takes every parameter of :class:`MLPClassifier` after ``loss``, in scikit-learn's
     order. ``early_stopping`` scores the held-out rows with R² (not stratified).
 
-    Attributes:
-        as :class:`MLPClassifier`'s, without ``classes_``; ``out_activation_`` is
-        ``"identity"`` or ``"exp"``.
+    Fitted attributes: as :class:`MLPClassifier`'s, without ``classes_``;
+    ``out_activation_`` is ``"identity"`` or ``"exp"``.
     """
 
     _is_regressor = True
