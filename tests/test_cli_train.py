@@ -279,7 +279,7 @@ def test_predict_and_info_refuse_broken_files(tmp_path, capsys):
 def test_existing_model_is_kept_when_training_fails(tmp_path, capsys):
     model = tmp_path / "model.shj"
     model.write_bytes(b"old")
-    code, *_ = train(tmp_path, capsys, table(y=["n"] * 12))
+    code, *_ = train(tmp_path, capsys, table(y=["n"] * 12), "--force")
     assert code == 1
     assert model.read_bytes() == b"old"
     assert sorted(os.listdir(tmp_path)) == ["data.csv", "model.shj"]  # no temporary file

@@ -57,7 +57,7 @@ def test_checkpoint_resumes_a_crashed_run_to_the_same_model(tmp_path, monkeypatc
 def test_a_checkpoint_of_other_options_is_refused(tmp_path, capsys):
     ckpt = tmp_path / "run.ckpt"
     assert _train(tmp_path, "--checkpoint", str(ckpt)) == 0
-    code = _train(tmp_path, "--checkpoint", str(ckpt), "--batch-size", "8")
+    code = _train(tmp_path, "--checkpoint", str(ckpt), "--batch-size", "8", "--force")
     err = capsys.readouterr().err
     assert code == 2 and "batch_size: 16 there, 8 here" in err
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .base.checks import number, positive_int
+from .base.checks import as_float_array, number, positive_int
 from .base.errors import ConfigError, DivergenceError
 from .network.fit import fit
 from .nn.initializers import Seed
@@ -116,7 +116,8 @@ def lr_find(
     opt = copy.deepcopy(optim_mod.get(optimizer if optimizer is not None else "adam"))
     opt.reset()
     work = copy.deepcopy(net)
-    n = len(x)
+    batch_size = positive_int(batch_size, "batch_size", allow_none=True)
+    n = len(as_float_array(x, "x", np.dtype(np.float64), ndim=2))
     per_epoch = 1 if batch_size is None or batch_size >= n else math.ceil(n / batch_size)
     watch = _Watch(steps, smoothing, stop_factor)
     try:

@@ -6,6 +6,7 @@ favour clear messages over speed, but they never copy an array that is already r
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Literal, cast, overload
 
 import numpy as np
@@ -13,6 +14,15 @@ import numpy as np
 from .errors import ConfigError, DataError, DTypeError, ShapeError
 
 FLOAT_DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
+#: The largest count (epochs, a batch size, a patience…) accepted: what an int64 holds.
+#: A larger one cannot index an array, and would make a loop run for ever.
+MAX_COUNT = 2**63 - 1
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for a one-line message of bounded length."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def as_dtype(dtype: Any, name: str = "dtype") -> np.dtype:
@@ -70,6 +80,28 @@ def as_float_array(
     return out
 
 
+def real_array(
+    x: Any, name: str, dtype: np.dtype, xp: Any = np, finite: bool = False
+) -> np.ndarray:
+    """``x`` as an array of ``dtype`` from the array module ``xp``; no copy if it is one.
+
+    Unlike :func:`as_float_array` it takes any shape, empty included (a layer's checked
+    pass compares shapes itself), but text, objects and complex numbers are a
+    :class:`DTypeError` naming ``name``, and with ``finite=True`` NaN and inf a
+    :class:`DataError`.
+    """
+    try:
+        arr: np.ndarray = xp.asarray(x)
+    except (TypeError, ValueError) as exc:
+        raise DTypeError(f"{name} must be an array of numbers: {str(exc)[:100]}") from None
+    if arr.dtype.kind not in "biuf":
+        raise DTypeError(f"{name} must hold real numbers, got dtype {arr.dtype.name!r}")
+    arr = xp.asarray(arr, dtype=dtype)
+    if finite:
+        check_finite(arr, name)
+    return arr
+
+
 def check_finite(arr: np.ndarray, name: str) -> None:
     """Raise :class:`DataError` naming the first NaN or inf in ``arr``."""
     if arr.dtype.kind != "f":
@@ -92,6 +124,24 @@ def check_finite(arr: np.ndarray, name: str) -> None:
     )
 
 
+def finite_rows(out: np.ndarray) -> np.ndarray:
+    """``out`` (N, ...) unless a row holds NaN or inf: then a DataError naming the first.
+
+    Predictions go through this: NaN (or a class picked from NaN scores) is never
+    returned; it comes from weights that are not finite or an input far outside the
+    training range.
+    """
+    finite = np.isfinite(out).reshape(len(out), -1).all(axis=1)
+    if not finite.all():
+        row, others = int(np.argmin(finite)), int((~finite).sum()) - 1
+        raise DataError(
+            f"the network's output for row {row} (counted from 0) and {others} other(s) is "
+            "NaN or inf: an input far outside the training range, or weights that are not "
+            "finite"
+        )
+    return out
+
+
 def check_rows(n_x: int, y: Any, x_name: str = "x", y_name: str = "y") -> None:
     """Raise :class:`ShapeError` unless ``y`` has ``n_x`` rows (checked before its shape)."""
     shape = np.shape(y)
@@ -110,10 +160,51 @@ def positive_int(value: Any, name: str, allow_none: bool) -> int | None: ...
 def positive_int(value: Any, name: str, allow_none: bool = False) -> int | None:
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, (int, np.integer))
+        or not 1 <= value <= MAX_COUNT
+    ):
         want = "a positive integer" + (" or None" if allow_none else "")
-        raise ConfigError(f"{name} must be {want}, got {value!r}")
+        big = isinstance(value, (int, np.integer)) and value > MAX_COUNT
+        limit = " (at most 2**63 - 1)" if big else ""
+        raise ConfigError(f"{name} must be {want}{limit}, got {shown(value)}")
     return int(value)
+
+
+def boolean(value: Any, name: str) -> bool:
+    """``value`` if it is a real boolean (``True``, ``False`` or a NumPy bool).
+
+    Strings are refused: ``"False"`` is truthy, so ``restore_best="False"`` would act as
+    ``True``; numbers are refused so that a misplaced positional argument is caught.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise ConfigError(f"{name} must be True or False, got {shown(value)}")
+    return bool(value)
+
+
+def text(value: Any, name: str) -> str:
+    """``value`` if it is a ``str``, else :class:`ConfigError` naming ``name``."""
+    if not isinstance(value, str):
+        raise ConfigError(f"{name} must be a string, got {shown(value)}")
+    return value
+
+
+def names(value: Any, name: str) -> list[str]:
+    """A list of strings from a list, tuple or other iterable of strings.
+
+    A single string is refused rather than split into its letters (``numeric="age"``
+    would otherwise mean the columns ``a``, ``g`` and ``e``); so are bytes.
+    """
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise ConfigError(
+            f"{name} must be a list of names, e.g. [{shown(value)}], got {shown(value)}"
+        )
+    items = list(value)
+    for item in items:
+        if not isinstance(item, str):
+            raise ConfigError(f"{name} must hold strings only, got {shown(item)} in it")
+    return items
 
 
 def number(
@@ -126,9 +217,14 @@ def number(
     high_open: bool = False,
 ) -> float:
     """Check a real hyper-parameter against a range, e.g. ``0 <= momentum < 1``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ConfigError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
+        raise ConfigError(f"{name} must be a real number, got {shown(value)}")
+    try:
+        value = float(value)
+    except OverflowError:  # an int beyond what a float holds, e.g. 10**400
+        raise ConfigError(f"{name} must be a finite real number, got {shown(value)}") from None
     ok = np.isfinite(value)
     if ok and low is not None:
         ok = value > low if low_open else value >= low

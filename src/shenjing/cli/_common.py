@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from types import ModuleType
 from typing import NoReturn
@@ -60,3 +61,43 @@ def require(module: str, extra: str) -> ModuleType:
             f"this needs {module.split('.')[0]}, which is not installed: "
             f"pip install 'shenjing[{extra}]'"
         ) from None
+
+
+def add_force(parser: argparse.ArgumentParser) -> None:
+    """The ``--force`` option of a command that writes a file."""
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the output file if it exists (never one of the command's inputs)",
+    )
+
+
+def check_output(out: str, inputs: list[str], force: bool, flag: str = "--out") -> None:
+    """Refuse to write ``out`` over one of ``inputs``, or over any file without --force.
+
+    Checked before any work, so a refused command has written nothing. Inputs are
+    compared as files (the same inode), not as spellings of a path.
+    """
+    folder = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(folder):
+        raise CommandError(f"{flag} {out}: the folder {folder} does not exist", code=2)
+    if os.path.isdir(out):
+        raise CommandError(f"{flag} {out}: is a folder; give a file name", code=2)
+    if not os.path.lexists(out):
+        return
+    for given in inputs:
+        try:
+            same = os.path.samefile(out, given)
+        except OSError:
+            same = os.path.abspath(out) == os.path.abspath(given)
+        if same:
+            raise CommandError(
+                f"{flag} {out} is also an input of this command ({given}); writing it "
+                "would destroy the input. Give another file name",
+                code=2,
+            )
+    if not force:
+        raise CommandError(
+            f"{flag} {out} exists; pass --force to replace it, or give another file name",
+            code=2,
+        )

@@ -133,9 +133,24 @@ def _read_data(args: argparse.Namespace, net: Any) -> tuple[np.ndarray, Any, str
     return _numeric_csv(args, frame)
 
 
+#: The largest .npz read, and the most its arrays may unpack to (a zip bomb's bound).
+_MAX_NPZ_BYTES = 2**32
+_MAX_NPZ_UNPACKED = 2**34
+
+
 def _read_npz(path: str) -> tuple[np.ndarray, np.ndarray | None]:
+    from ..base.files import open_regular
+
     try:
-        with np.load(path, allow_pickle=False) as data:
+        with (
+            open_regular(path, _MAX_NPZ_BYTES, error=DataError, what=".npz file") as f,
+            np.load(f, allow_pickle=False) as data,
+        ):
+            unpacked = sum(info.file_size for info in data.zip.infolist())
+            if unpacked > _MAX_NPZ_UNPACKED:
+                raise DataError(
+                    f"{path}: its arrays unpack to {unpacked} bytes, more than {_MAX_NPZ_UNPACKED}"
+                )
             if "x" not in data.files:
                 raise DataError(f"{path}: no array 'x' (it holds {sorted(data.files)})")
             return data["x"], data["y"] if "y" in data.files else None

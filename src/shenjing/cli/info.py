@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import zipfile
 
 from ..interop import modelfile as io_mod
 
@@ -24,19 +23,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     net = io_mod.load(args.model)  # checks the whole file first
-    # The header is read again only for the fields load does not keep; load has
-    # checked it already.
-    with zipfile.ZipFile(args.model) as zf:
-        document = json.loads(zf.read(io_mod._JSON_MEMBER).decode("utf-8"))
+    # The header is read again only for the fields load does not keep.
+    document = io_mod.read_document(args.model)
     print(f"file: {args.model}")
     print(
         f"format: {document['format']} version {document['version']}, written by shenjing "
         f"{document['shenjing_version']}"
     )
     meta = net.metadata
-    if meta.get("format") != "shenjing-tabular":
-        print("kind: a network (saved with sj.save; no preprocessing)")
+    if meta.get("format") != "shenjing-tabular" or io_mod.nonfinite_parameters(net):
+        tabular = meta.get("format") == "shenjing-tabular"
+        print(
+            "kind: a model trained from a table, which cannot predict (see the warning)"
+            if tabular
+            else "kind: a network (saved with sj.save; no preprocessing)"
+        )
         print(net.summary())
+        _warn_nonfinite(net)
         if meta:
             print(f"metadata: {json.dumps(meta, sort_keys=True)[:2000]}")
         return 0
@@ -79,3 +82,9 @@ def run(args: argparse.Namespace) -> int:
     )
     print(f"metrics ({on}): {shown}")
     return 0
+
+
+def _warn_nonfinite(net) -> None:
+    bad = io_mod.nonfinite_parameters(net)
+    if bad:
+        print(f"warning: {', '.join(bad[:5])} hold NaN or inf: this network predicts NaN")

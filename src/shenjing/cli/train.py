@@ -23,7 +23,7 @@ from ..base.errors import ConfigError, DataError
 from ..data.preprocess import MISSING
 from ..nn.activations import ACTIVATIONS
 from ..training import losses, optim
-from ._common import CommandError, require
+from ._common import CommandError, add_force, check_output, require
 from ._epochs import EpochBars
 
 HELP = "train a network on a CSV file and save it with its preprocessing"
@@ -87,8 +87,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="weight classes by N / (K N_k) so that rare classes count as much",
     )
     parser.add_argument(
-        "--out", metavar="MODEL", help="the model file to write (default DATA's name + .shj)"
+        "--out",
+        metavar="MODEL",
+        help="the model file to write (default DATA's name + .shj); an existing one is "
+        "replaced only with --force, and never DATA",
     )
+    add_force(parser)
     parser.add_argument(
         "--monitor",
         type=int,
@@ -134,11 +138,7 @@ def run(args: argparse.Namespace) -> int:
     from ..tabular import TabularModel
 
     out = args.out or os.path.splitext(os.path.basename(args.data))[0] + ".shj"
-    folder = os.path.dirname(os.path.abspath(out))
-    if not os.path.isdir(folder):
-        raise CommandError(f"--out {out}: the folder {folder} does not exist", code=2)
-    if os.path.isdir(out):
-        raise CommandError(f"--out {out}: is a folder; give a file name", code=2)
+    check_output(out, [args.data], args.force)
     try:
         frame = read_csv(args.data, sep=options["sep"], encoding=args.encoding)
     except ConfigError as exc:

@@ -19,13 +19,29 @@ import csv
 import difflib
 import io
 import os
+import re
 from collections import Counter
 from typing import Any
 
-from ..base.errors import ConfigError, DataError
+from ..base.errors import ConfigError, DataError, DTypeError
+from ..base.files import read_regular
 
 #: Delimiters worth suggesting when a file has one column whose name contains one.
 _DELIMITERS = {",": "','", ";": "';'", "\t": "'\\t' (tab)", "|": "'|'"}
+
+# Limits, checked before the work that grows with them (docs/file-format.md lists them).
+#: Bytes of a CSV file (1 GiB): it is read whole, and pandas takes several times that.
+MAX_CSV_BYTES = 2**30
+#: Characters of one line (1 MiB), checked on the raw bytes before any parsing.
+MAX_LINE_BYTES = 2**20
+#: Characters of one cell (128 KiB, Python's csv default).
+MAX_FIELD_CHARS = 2**17
+#: Columns of a table.
+MAX_COLUMNS = 10_000
+#: Categories of one categorical column: each is one network input (a 0/1 column of
+#: the (N, F) matrix), so an id column of 40,000 values would be a matrix of 40,000
+#: columns. More is refused, naming the column.
+MAX_CATEGORIES = 1000
 
 
 def require_pandas() -> Any:
@@ -57,16 +73,20 @@ def read_csv(path: str | os.PathLike[str], sep: str = ",", encoding: str = "utf-
         DataError: starting with the file's name: empty, header only, a duplicate or
             unnamed column, a row with the wrong number of fields (naming its line),
             bytes that are not ``encoding``, a single column that looks like the wrong
-            delimiter.
+            delimiter; not a regular file (a FIFO, a device, a folder), or over a limit:
+            :data:`MAX_CSV_BYTES`, :data:`MAX_LINE_BYTES`, :data:`MAX_FIELD_CHARS`,
+            :data:`MAX_COLUMNS`.
         ConfigError: ``sep`` is not one character, or ``encoding`` is unknown.
         OSError: the file cannot be opened.
     """
     pd = require_pandas()
-    name = os.fspath(path)
+    name = _path(path)
+    if not isinstance(encoding, str):
+        raise ConfigError(f"encoding must be a string such as 'utf-8', got {encoding!r:.60}")
     if not isinstance(sep, str) or len(sep) != 1 or sep in '\r\n"':
         raise ConfigError(f"sep must be one character other than a quote or newline, got {sep!r}")
-    with open(name, "rb") as f:
-        raw = f.read()
+    raw = read_regular(name, MAX_CSV_BYTES, error=DataError, what="CSV file")
+    _check_lines(raw, name)
     text = _decode(raw, encoding, name)
     if not text.strip():
         raise DataError(f"{name}: the file is empty; expected a header row and data rows")
@@ -92,6 +112,24 @@ def read_csv(path: str | os.PathLike[str], sep: str = ",", encoding: str = "utf-
     frame.columns = header
     frame.index = pd.Index(lines, name="line")
     return frame
+
+
+def _path(path: Any) -> str:
+    try:
+        return os.fspath(path)
+    except TypeError:
+        raise DTypeError(f"path must be a str or os.PathLike, got {path!r:.60}") from None
+
+
+def check_categories(cells: Any, name: str, source: str) -> None:
+    """Refuse a categorical column of more than :data:`MAX_CATEGORIES` distinct values."""
+    count = cells.nunique(dropna=True)
+    if count > MAX_CATEGORIES:
+        raise DataError(
+            f"{source}: column {name!r} has {count} distinct values, more than the "
+            f"{MAX_CATEGORIES} a categorical column may have (one network input each); "
+            "drop it if it is an id, or give it in --numeric if it holds numbers"
+        )
 
 
 def nearest(name: str, choices: list[str]) -> str:
@@ -131,31 +169,73 @@ def _decode(raw: bytes, encoding: str, name: str) -> str:
     return text.removeprefix("\ufeff")
 
 
+def _check_lines(raw: bytes, name: str) -> None:
+    """Refuse a line over :data:`MAX_LINE_BYTES`, in one pass over the raw bytes.
+
+    The pattern can only start a match at the start of a line, so the scan is linear
+    in the file's size whatever its lines are like.
+    """
+    found = _LONG_LINE.search(raw)
+    if found:
+        at_start = not found.group().startswith(b"\n")
+        line = 1 if at_start else raw.count(b"\n", 0, found.start() + 1) + 1
+        raise DataError(
+            f"{name}: line {line} is longer than {MAX_LINE_BYTES} bytes; a CSV line this "
+            "long is not a table this reader accepts"
+        )
+
+
+_LONG_LINE = re.compile(rb"(?:^|\n)[^\n]{%d}" % (MAX_LINE_BYTES + 1))
+
+
 def _scan(text: str, sep: str, name: str) -> tuple[list[str], list[int]]:
     """The header, and the line each data row starts on, after checking every row's width."""
     reader = csv.reader(io.StringIO(text), delimiter=sep)
     header: list[str] | None = None
     lines: list[int] = []
-    start = 1
-    for row in reader:
-        line, start = start, reader.line_num + 1
-        if not row:  # a blank line, which pandas skips too
-            continue
-        if header is None:
-            header = row
-            _check_header(header, sep, name)
-            continue
-        if len(row) != len(header):
-            raise DataError(
-                f"{name}: line {line} has {len(row)} field{'s' * (len(row) != 1)}, but the "
-                f"header has {len(header)}; check that line's delimiters and quotes"
-            )
-        lines.append(line)
+    old_limit = csv.field_size_limit(MAX_FIELD_CHARS)
+    try:
+        for line, row in _rows(reader, name):
+            if header is None:
+                header = row
+                _check_header(header, sep, name)
+                continue
+            if len(row) != len(header):
+                raise DataError(
+                    f"{name}: line {line} has {len(row)} field{'s' * (len(row) != 1)}, but "
+                    f"the header has {len(header)}; check that line's delimiters and quotes"
+                )
+            lines.append(line)
+    finally:
+        csv.field_size_limit(old_limit)
     assert header is not None  # the caller has checked the text is not blank
     return header, lines
 
 
+def _rows(reader: Any, name: str) -> Any:
+    """(line, row) for each non-blank row; a cell over the field limit is a DataError."""
+    start = 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise DataError(
+                f"{name}: line {start}: {exc}; a cell may hold at most {MAX_FIELD_CHARS} "
+                "characters (is a quote left open?)"
+            ) from None
+        line, start = start, reader.line_num + 1
+        if row:  # a blank line, which pandas skips too
+            yield line, row
+
+
 def _check_header(header: list[str], sep: str, name: str) -> None:
+    if len(header) > MAX_COLUMNS:
+        raise DataError(
+            f"{name}: the header has {len(header)} columns, more than the {MAX_COLUMNS} "
+            "a table may have"
+        )
     if len(header) == 1:
         others = [d for d in _DELIMITERS if d != sep and d in header[0]]
         if others:

@@ -24,9 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from ..base.errors import ConfigError, DataError, ModelFileError
+from ..base.checks import names as name_list
+from ..base.errors import ConfigError, DataError, DTypeError, ModelFileError
 from .columns import check_column
-from .csvdata import column_list, nearest, place, require_pandas
+from .csvdata import check_categories, column_list, nearest, place, require_pandas
 
 MISSING = ("error", "mean", "most_frequent")
 #: What :meth:`Preprocessor.transform` does with a category unseen in training.
@@ -67,8 +68,8 @@ class Preprocessor:
         categorical: Iterable[str] = (),
         missing: str = "error",
     ) -> None:
-        self.numeric = list(numeric)
-        self.categorical = list(categorical)
+        self.numeric = name_list(numeric, "numeric")
+        self.categorical = name_list(categorical, "categorical")
         both = sorted(set(self.numeric) & set(self.categorical))
         if both:
             raise ConfigError(f"column(s) {column_list(both)} given as numeric and categorical")
@@ -96,6 +97,10 @@ class Preprocessor:
                 inf, is declared numeric but holds text, or has missing cells under
                 ``missing="error"``.
         """
+        if not hasattr(frame, "columns") or not hasattr(frame, "iloc"):
+            raise DTypeError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
+        if not isinstance(source, str):
+            raise ConfigError(f"source must be a string (a file's name), got {source!r:.60}")
         names = list(frame.columns)
         for given in (*self.numeric, *self.categorical):
             if given not in names:
@@ -121,6 +126,7 @@ class Preprocessor:
                 column = _fit_numeric(name, values[rows], self.missing)
                 distinct = np.unique(values[~np.isnan(values)])
             else:
+                check_categories(cells, name, source)
                 column = _fit_categorical(name, cells, cells.iloc[rows], self.missing)
                 distinct = column["categories"]
             if len(distinct) == 1:

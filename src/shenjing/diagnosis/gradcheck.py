@@ -39,7 +39,9 @@ from typing import Any
 
 import numpy as np
 
+from ..base.checks import as_float_array, boolean, number, positive_int
 from ..base.errors import DTypeError
+from ..nn.initializers import as_generator
 from ..nn.layer import Layer
 from ..nn.modes import capture_state, in_mode, restore_state
 from ..training.losses import Loss
@@ -115,8 +117,13 @@ def gradcheck(
         >>> result.ok
         True
     """
-    x = np.array(x, dtype=np.float64)  # a private copy: entries are nudged in place
-    rng = np.random.default_rng(seed)
+    # A private copy: entries are nudged in place.
+    x = as_float_array(x, "x", np.dtype(np.float64), finite=True).copy()
+    eps = number(eps, "eps", low=0.0, low_open=True)
+    tolerance = number(tolerance, "tolerance", low=0.0, low_open=True)
+    check_input = boolean(check_input, "check_input")
+    directions = positive_int(directions, "directions", allow_none=True)
+    rng = as_generator(seed, "seed")
     if isinstance(obj, Loss):
         return _check_loss(obj, x, target, eps, tolerance)
     _require_float64(obj)

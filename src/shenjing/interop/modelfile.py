@@ -18,21 +18,21 @@ network without any of these is still written as version 1.
 
 from __future__ import annotations
 
-import io
 import json
-import math
 import os
 import zipfile
 from typing import Any, BinaryIO
 
 import numpy as np
 
+from ..base.checks import shown
 from ..base.errors import ConfigError, DTypeError, ModelFileError, ShenjingError
 from ..base.files import atomic_write
 from ..network.sequential import Sequential
 from ..nn.layer import Layer
 from ..nn.registry import LAYER_TYPES
 from ..training.checkpoint import Section, optimizer_state
+from . import bounded
 from . import sections as sections_mod
 from .modelstate import give_layer_state, layer_state_keys
 
@@ -49,7 +49,6 @@ _FREE_VALUES = 2**16
 # cannot reach anything else by name ("os.system" is just an unknown layer type).
 
 _JSON_MEMBER = "shenjing.json"
-_JSON_MAX_BYTES = 16 * 2**20
 #: Room for a member's .npy magic and header (about 128 bytes here) on top of its data.
 _NPY_HEADER_MAX = 4096
 _NPY_DTYPES: dict[str, np.dtype] = {"float32": np.dtype("<f4"), "float64": np.dtype("<f8")}
@@ -125,14 +124,45 @@ def write(
 def load(path: str | os.PathLike[str]) -> Sequential:
     """Read a network written by :func:`save`; ``net.metadata`` holds its metadata.
 
+    Only a regular file is opened (a FIFO, a device or a folder is refused before a
+    byte is read), and everything a file could make grow — members, JSON size, nesting,
+    string lengths, integers, shapes — is bounded first (:mod:`shenjing.interop.bounded`,
+    limits in ``docs/file-format.md``), so a load takes time and memory in proportion to
+    the arrays it holds.
+
     Raises:
         ModelFileError: for any file that is not a valid model file of a supported
             version: missing, a folder, truncated, corrupted (every member's CRC-32 is
-            checked), hostile, or written by a newer shenjing. The cause is chained.
+            checked), hostile, or written by a newer shenjing. The message is one
+            line of bounded length; the cause is chained.
     """
     net, sections = read(path)
     net.optimizer = sections_mod.optimizer_of(sections, net.parameters(), os.fspath(path))
     return net
+
+
+def nonfinite_parameters(net: Sequential) -> list[str]:
+    """The parameters of ``net`` that hold NaN or inf, as ``layers[i].params.NAME``.
+
+    :func:`save` and :func:`load` keep every bit of a parameter, NaN included (a
+    diverged network can be saved to be looked at); what predicts from a file
+    (:class:`~shenjing.TabularModel`, ``shenjing predict``) refuses such a network.
+    """
+    return [
+        f"layers[{i}].params.{name}"
+        for i, layer in enumerate(net.layers)
+        for name, value in layer.params.items()
+        if not np.isfinite(value).all()
+    ]
+
+
+def read_document(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The checked ``shenjing.json`` of a model file (its format, version, writer…).
+
+    Raises:
+        ModelFileError: as :func:`load`, for the archive and the document.
+    """
+    return bounded.read_archive(path, _checked_document, _PARSE_ERRORS)
 
 
 def read(path: str | os.PathLike[str]) -> tuple[Sequential, dict[str, Section]]:
@@ -141,16 +171,7 @@ def read(path: str | os.PathLike[str]) -> tuple[Sequential, dict[str, Section]]:
     Raises:
         ModelFileError: as :func:`load`; the whole file is read and checked first.
     """
-    name = os.fspath(path)
-    try:
-        with open(name, "rb") as f, zipfile.ZipFile(f) as zf:
-            return _read(zf, os.fstat(f.fileno()).st_size)
-    except ModelFileError as exc:
-        raise ModelFileError(f"{name}: {exc}") from exc.__cause__
-    except zipfile.BadZipFile as exc:
-        raise ModelFileError(f"{name}: not a model file, or corrupted: {exc}") from exc
-    except _PARSE_ERRORS as exc:
-        raise ModelFileError(f"{name}: cannot read model file: {exc}") from exc
+    return bounded.read_archive(path, _read, _PARSE_ERRORS)
 
 
 # -- writing ------------------------------------------------------------------------
@@ -239,26 +260,36 @@ def _write_zip(f: BinaryIO, text: bytes, arrays: dict[str, np.ndarray | bytes]) 
 
 
 # -- reading ------------------------------------------------------------------------
-def _read(zf: zipfile.ZipFile, file_size: int) -> tuple[Sequential, dict[str, Section]]:
+def _checked_document(zf: zipfile.ZipFile, file_size: int) -> dict[str, Any]:
     names = zf.namelist()
     if len(set(names)) != len(names):
         # zipfile would quietly use the last of two members with one name.
         raise ModelFileError("the archive has two members with the same name")
     if _JSON_MEMBER not in names:
         raise ModelFileError(f"not a model file: the archive has no {_JSON_MEMBER}")
-    doc = _read_document(_read_member(zf, _JSON_MEMBER, 0, _JSON_MAX_BYTES, file_size))
+    raw = _read_member(zf, _JSON_MEMBER, 0, bounded.MAX_JSON_BYTES, file_size)
+    return _read_document(raw)
+
+
+def _read(zf: zipfile.ZipFile, file_size: int) -> tuple[Sequential, dict[str, Section]]:
+    doc = _checked_document(zf, file_size)
+    names = zf.namelist()
     expected = {_JSON_MEMBER} | {
         _member(i, name) for i, spec in enumerate(doc["layers"]) for name in spec["params"]
     }
     section_docs = sections_mod.read_documents(
-        names, doc["version"], lambda m: _read_member(zf, m, 0, _JSON_MAX_BYTES, file_size)
+        names,
+        doc["version"],
+        lambda m: _read_member(zf, m, 0, bounded.MAX_JSON_BYTES, file_size),
     )
     expected |= sections_mod.member_names(section_docs)
     for i, spec in enumerate(doc["layers"]):
         expected |= {_member(i, name, "state") for name in spec.get("state", {})}
     if set(names) != expected:
         extra, missing = sorted(set(names) - expected), sorted(expected - set(names))
-        raise ModelFileError(f"unexpected members {extra[:5]}, missing members {missing[:5]}")
+        raise ModelFileError(
+            f"unexpected members {shown(extra[:5], 120)}, missing members {shown(missing[:5], 120)}"
+        )
     dtype = _NPY_DTYPES[doc["dtype"]]
     layers = [_read_layer(zf, i, spec, dtype, file_size) for i, spec in enumerate(doc["layers"])]
     try:
@@ -278,31 +309,30 @@ def _read_member(zf: zipfile.ZipFile, name: str, low: int, high: int, file_size:
     The check comes before reading so that a header claiming gigabytes (a zip bomb, or a
     flipped bit) costs nothing; ``zf.read`` then checks the CRC-32.
     """
+    return zf.read(_checked_info(zf, name, low, high, file_size))
+
+
+def _checked_info(
+    zf: zipfile.ZipFile, name: str, low: int, high: int, file_size: int
+) -> zipfile.ZipInfo:
     info = zf.getinfo(name)
     if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1:
         raise ModelFileError(f"member {name} is compressed or encrypted; members are stored")
     size, high = info.file_size, min(high, file_size)
     if not low <= size <= high or info.compress_size != size:
         raise ModelFileError(f"member {name} claims {size} bytes; expected {low} to {high}")
-    return zf.read(info)
+    return info
 
 
 def _read_document(raw: bytes) -> dict[str, Any]:
-    try:
-        doc = json.loads(
-            raw.decode("utf-8"),
-            parse_constant=_finite_float,  # NaN, Infinity, -Infinity
-            parse_float=_finite_float,
-            object_pairs_hook=_unique_keys,
-        )
-    except (ValueError, RecursionError) as exc:
-        raise ModelFileError(f"{_JSON_MEMBER} is not valid UTF-8 JSON: {exc}") from exc
+    doc = bounded.parse_json(raw, _JSON_MEMBER)
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ModelFileError(f'not a model file: {_JSON_MEMBER} lacks "format": "{FORMAT}"')
     version = doc.get("version")
     if type(version) is not int or version not in SUPPORTED_VERSIONS:
         raise ModelFileError(
-            f"format version {version!r} (from shenjing {doc.get('shenjing_version')!r}) "
+            f"format version {shown(version)} (from shenjing "
+            f"{shown(doc.get('shenjing_version'))}) "
             f"is not supported; this shenjing reads versions {list(SUPPORTED_VERSIONS)}"
         )
     _check_fields(
@@ -316,11 +346,13 @@ def _read_document(raw: bytes) -> dict[str, Any]:
         metadata=dict,
     )
     if doc["dtype"] not in _NPY_DTYPES:
-        raise ModelFileError(f'"dtype" must be "float32" or "float64", got {doc["dtype"]!r}')
+        raise ModelFileError(f'"dtype" must be "float32" or "float64", got {shown(doc["dtype"])}')
     if not doc["layers"]:
         raise ModelFileError('"layers" is empty; a network has at least one layer')
     for i, spec in enumerate(doc["layers"]):
-        added = {k: v for k, v in _STATE_KEYS.items() if k in spec and version >= 2}
+        # A layer entry may be anything in a hostile file; _check_fields says what.
+        present = spec if isinstance(spec, dict) and version >= 2 else {}
+        added = {k: v for k, v in _STATE_KEYS.items() if k in present}
         _check_fields(spec, f"layers[{i}]", type=str, config=dict, params=dict, **added)
         arrays = [("params", n, p) for n, p in spec["params"].items()]
         arrays += [("state", n, p) for n, p in spec.get("state", {}).items()]
@@ -328,10 +360,14 @@ def _read_document(raw: bytes) -> dict[str, Any]:
             where = f"layers[{i}].{folder}.{name}"
             _check_fields(param, where, shape=list, dtype=str)
             shape = param["shape"]
+            if len(shape) > bounded.MAX_NDIM:
+                raise ModelFileError(f"{where}.shape has more than {bounded.MAX_NDIM} dimensions")
             if not all(type(n) is int and n >= 0 for n in shape):
                 raise ModelFileError(f"{where}.shape must hold integers >= 0, got {shape!r:.60}")
             if param["dtype"] != doc["dtype"]:
-                raise ModelFileError(f"{where}.dtype is {param['dtype']!r}, not {doc['dtype']!r}")
+                raise ModelFileError(
+                    f"{where}.dtype is {shown(param['dtype'])}, not {doc['dtype']!r}"
+                )
     return doc
 
 
@@ -341,39 +377,49 @@ def _read_layer(
     cls = LAYER_TYPES.get(spec["type"])
     if cls is None:
         known = ", ".join(LAYER_TYPES)
-        raise ModelFileError(f"layers[{i}]: unknown layer type {spec['type']!r}; known: {known}")
-    arrays = {
-        name: _read_array(zf, _member(i, name), tuple(param["shape"]), dtype, file_size)
-        for name, param in spec["params"].items()
-    }
+        raise ModelFileError(
+            f"layers[{i}]: unknown layer type {shown(spec['type'])}; known: {known}"
+        )
     # Linear and Maxout allocate in × out (× pieces) values from their config before
     # their shapes can be compared with the file's. Bounding the product of the config's
-    # integers by the values the file really holds stops a few bytes of JSON from
-    # asking for gigabytes. A layer may have no stored values at all (LayerNorm without
-    # affine parameters, of `features` inputs): up to _FREE_VALUES are allowed regardless.
-    n_values = sum(a.size for a in arrays.values())
-    n_values += sum(math.prod(s["shape"]) for s in spec.get("state", {}).values())
+    # integers by the values the file declares (each declared shape capped by what the
+    # file could hold; each is checked against its member below) stops a few bytes of
+    # JSON from asking for gigabytes. A layer may have no stored values at all (LayerNorm
+    # without affine parameters, of `features` inputs): up to _FREE_VALUES are allowed.
+    most = file_size // dtype.itemsize
+    n_values = 0
+    for declared in [*spec["params"].values(), *spec.get("state", {}).values()]:
+        fits = bounded.product_at_most(declared["shape"], most)
+        n_values += int(np.prod(declared["shape"], dtype=np.int64)) if fits else most
     # A seed is an integer that sizes nothing (Dropout's, from mlp(seed=...), is 63 bits).
-    sizes = (v for k, v in spec["config"].items() if type(v) is int and k != "seed")
-    if math.prod(sizes) > max(n_values, _FREE_VALUES):
+    sizes = [abs(v) for k, v in spec["config"].items() if type(v) is int and k != "seed"]
+    if not bounded.product_at_most(sizes, max(n_values, _FREE_VALUES)):
         raise ModelFileError(f"layers[{i}].config asks for more than the {n_values} values stored")
     try:
         layer = cls(**spec["config"])
     except Exception as exc:  # whatever the config makes the constructor raise
-        raise ModelFileError(f"layers[{i}]: cannot build {cls.__name__}: {exc}") from exc
-    if set(layer.params) != set(arrays):
+        raise ModelFileError(
+            f"layers[{i}]: cannot build {cls.__name__}: {shown(str(exc), 200)}"
+        ) from exc
+    if set(layer.params) != set(spec["params"]):
         raise ModelFileError(
             f"layers[{i}]: {layer!r} has parameters {sorted(layer.params)}, "
-            f"the file {sorted(arrays)}"
+            f"the file {sorted(spec['params'])}"
         )
-    for name, value in arrays.items():
-        param = layer.params[name]
-        if param.shape != value.shape or param.dtype.name != value.dtype.name:
+    # One member at a time, after the layer is built: a load holds the network plus one
+    # member's bytes, not every array twice.
+    for name, declared in spec["params"].items():
+        param, shape = layer.params[name], tuple(declared["shape"])
+        _check_fits(_member(i, name), shape, dtype, file_size)
+        if param.shape != shape or param.dtype.name != dtype.name:
             raise ModelFileError(
                 f"layers[{i}].params.{name}: {layer!r} needs {param.dtype.name} {param.shape}, "
-                f"the file holds {value.dtype.name} {value.shape}"
+                f"the file holds {dtype.name} {shape}"
             )
-        param[...] = value
+        if param.dtype.str == dtype.str and param.flags.c_contiguous:
+            _read_array_into(zf, _member(i, name), param, file_size)
+        else:  # a big-endian machine: read, then convert
+            param[...] = _read_array(zf, _member(i, name), shape, dtype, file_size)
     specs = spec.get("state", {})
     arrays = {
         name: _read_array(zf, _member(i, name, "state"), tuple(s["shape"]), dtype, file_size)
@@ -383,26 +429,67 @@ def _read_layer(
     return layer
 
 
+def _read_array_into(zf: zipfile.ZipFile, name: str, out: np.ndarray, file_size: int) -> None:
+    """Stream member ``name`` into ``out`` (C order, the file's byte order), 1 MiB at a time.
+
+    Memory is ``out`` plus one chunk, not the member's bytes and a copy; the CRC-32 is
+    checked by zipfile as the last byte is read (a mismatch raises before ``out`` is used).
+    """
+    nbytes = out.nbytes
+    info = _checked_info(zf, name, nbytes, nbytes + _NPY_HEADER_MAX, file_size)
+    with zf.open(info) as member:
+        prefix = member.read(10)
+        length = int.from_bytes(prefix[8:10], "little") if len(prefix) == 10 else 0
+        prefix += member.read(length)
+        version, header, offset = bounded.npy_header(prefix)
+        _check_npy(name, version, header, (out.shape, False, out.dtype.str))
+        if info.file_size - offset != nbytes:
+            raise ModelFileError(
+                f"member {name} has {info.file_size - offset} data bytes, not {nbytes}"
+            )
+        view = out.data.cast("B")
+        at = 0
+        while at < nbytes:
+            chunk = member.read(min(2**20, nbytes - at))
+            if not chunk:
+                raise ModelFileError(f"member {name} ends after {at} of {nbytes} data bytes")
+            view[at : at + len(chunk)] = chunk
+            at += len(chunk)
+        member.read(1)  # the end: zipfile checks the CRC-32 here
+
+
+def _check_npy(name: str, version: Any, header: Any, expected: Any) -> None:
+    if version != (1, 0):
+        raise ModelFileError(f"member {name} is .npy version {version}, expected (1, 0)")
+    # Compare the header with shenjing.json before anything is made of the data.
+    if header != expected:
+        raise ModelFileError(
+            f"member {name} holds (shape, fortran_order, dtype) {shown(header, 120)}, "
+            f"expected {expected}"
+        )
+
+
+def _check_fits(name: str, shape: tuple[int, ...], dtype: np.dtype, file_size: int) -> None:
+    if not bounded.product_at_most(shape, file_size // dtype.itemsize):
+        raise ModelFileError(
+            f"member {name} claims shape {shown(list(shape))}, more than the {file_size} "
+            "bytes of the file hold"
+        )
+
+
 def _read_array(
     zf: zipfile.ZipFile, name: str, shape: tuple[int, ...], dtype: np.dtype, file_size: int
 ) -> np.ndarray:
-    nbytes = math.prod(shape) * dtype.itemsize
+    _check_fits(name, shape, dtype, file_size)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     data = _read_member(zf, name, nbytes, nbytes + _NPY_HEADER_MAX, file_size)
-    f = io.BytesIO(data)
-    version = np.lib.format.read_magic(f)
-    if version != (1, 0):
-        raise ModelFileError(f"member {name} is .npy version {version}, expected (1, 0)")
-    # Compare the header with shenjing.json before read_array allocates what it claims.
-    header = np.lib.format.read_array_header_1_0(f)
-    if header != (shape, False, dtype):
-        raise ModelFileError(
-            f"member {name} holds (shape, fortran_order, dtype) {header}, "
-            f"expected {(shape, False, dtype)}"
-        )
-    if len(data) - f.tell() != nbytes:
-        raise ModelFileError(f"member {name} has {len(data) - f.tell()} data bytes, not {nbytes}")
-    f.seek(0)
-    return np.lib.format.read_array(f, allow_pickle=False)
+    version, header, offset = bounded.npy_header(data)
+    _check_npy(name, version, header, (shape, False, dtype.str))
+    if len(data) - offset != nbytes:
+        raise ModelFileError(f"member {name} has {len(data) - offset} data bytes, not {nbytes}")
+    # A view of the member's bytes, not a copy: the layer copies it into its own arrays.
+    value = np.frombuffer(data, dtype=dtype, count=nbytes // dtype.itemsize, offset=offset)
+    return value.reshape(shape)
 
 
 def _check_fields(obj: Any, where: str, **kinds: type) -> None:
@@ -411,23 +498,10 @@ def _check_fields(obj: Any, where: str, **kinds: type) -> None:
         raise ModelFileError(f"{where} must be a JSON object, got {type(obj).__name__}")
     if obj.keys() != kinds.keys():
         missing, extra = sorted(kinds.keys() - obj.keys()), sorted(obj.keys() - kinds.keys())
-        raise ModelFileError(f"{where}: missing keys {missing}, unexpected keys {extra[:5]}")
+        raise ModelFileError(
+            f"{where}: missing keys {shown(missing, 120)}, unexpected keys {shown(extra[:5], 120)}"
+        )
     for key, kind in kinds.items():
         value = obj[key]
         if not isinstance(value, kind):  # bool is an int, but version is checked already
-            raise ModelFileError(f"{where}.{key} must be {_JSON_TYPES[kind]}, got {value!r:.60}")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"{text} is not a finite number")
-    return value
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # Readers differ on which of two equal keys wins, so a file must not have any.
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        raise ValueError("an object repeats a key")
-    return obj
+            raise ModelFileError(f"{where}.{key} must be {_JSON_TYPES[kind]}, got {shown(value)}")

@@ -10,7 +10,6 @@ the members with its bounds; this module turns sections into members and back.
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +20,7 @@ from ..base.errors import ConfigError, ModelFileError
 from ..nn.layer import Parameter
 from ..training.checkpoint import Section, optimizer_from_state
 from ..training.optim import Optimizer
+from . import bounded
 
 SECTIONS = ("optimizer", "training")
 DTYPES: dict[str, np.dtype] = {
@@ -101,15 +101,8 @@ def optimizer_of(
 
 
 def _document(section: str, raw: bytes) -> dict[str, Any]:
-    try:
-        doc = json.loads(
-            raw.decode("utf-8"),
-            parse_constant=_finite_float,  # NaN, Infinity
-            parse_float=_finite_float,  # 1e400
-            object_pairs_hook=_unique_keys,
-        )
-    except (ValueError, RecursionError) as exc:
-        raise ModelFileError(f"{section}.json is not valid UTF-8 JSON: {exc}") from exc
+    # Bounded before parsing, as shenjing.json is (sizes, nesting, strings, integers).
+    doc = bounded.parse_json(raw, f"{section}.json")
     if not isinstance(doc, dict) or not isinstance(doc.get("arrays"), dict):
         raise ModelFileError(f'{section}.json must be an object with "arrays"')
     for name, spec in doc["arrays"].items():
@@ -128,17 +121,3 @@ def _document(section: str, raw: bytes) -> dict[str, Any]:
         if spec["dtype"] not in DTYPES:
             raise ModelFileError(f"{where}.dtype must be one of {list(DTYPES)}")
     return doc
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"{text} is not a finite number")
-    return value
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        raise ValueError("an object repeats a key")
-    return obj

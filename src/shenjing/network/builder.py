@@ -102,10 +102,10 @@ def mlp(
     """
     widths = _widths(in_features, hidden, out_features)
     maxout = isinstance(activation, str) and activation.strip().lower() == MAXOUT
-    if maxout:
-        if isinstance(pieces, bool) or not isinstance(pieces, (int, np.integer)) or pieces < 2:
-            raise ConfigError(f"pieces must be an integer of at least 2, got {pieces!r}")
-    else:
+    # Checked whatever the activation: a wrong value is a mistake even where unused.
+    if positive_int(pieces, "pieces") < 2:
+        raise ConfigError(f"pieces must be an integer of at least 2, got {pieces!r:.60}")
+    if not maxout:
         activations_mod.get(activation)  # fail now, naming the valid activations
     if init is not None and not callable(init):
         INITIALIZERS.get(init)  # ConfigError listing the valid initialisers

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ..base.checks import boolean
 from ..diagnosis.monitor import as_monitor
 from ..nn.initializers import Seed
 from ..nn.modes import runs_in_mode
@@ -123,6 +124,7 @@ def fit(
             step exactly; ``exc.history`` and ``net.history`` hold what was recorded,
             and a ``checkpoint`` is saved first.
     """
+    shuffle, progress = boolean(shuffle, "shuffle"), boolean(progress, "progress")
     recorder = as_monitor(monitor)
     if recorder is not None:
         # First: a monitor records the gradients before any user callback changes them

@@ -8,7 +8,7 @@ from typing import Any, cast
 import numpy as np
 
 from ..base import stable as _stable
-from ..base.checks import as_dtype, as_float_array, check_rows, positive_int
+from ..base.checks import as_dtype, as_float_array, boolean, check_rows, positive_int, real_array
 from ..base.errors import ConfigError, DTypeError, ShapeError, StateError
 from ..nn import modes
 from ..nn.initializers import Seed, as_generator
@@ -226,7 +226,8 @@ class Sequential(Layer):
         skipped and that layer computes no input gradient. Each layer checks what
         reaches it.
         """
-        dout = self.xp.asarray(dout, dtype=self.compute_dtype)
+        dout = real_array(dout, "dout", self.compute_dtype, self.xp, finite=True)
+        need_dx = boolean(need_dx, "need_dx")
         return self._backpropagate(dout, need_dx, [layer.backward for layer in self.layers])
 
     def backward_unchecked(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
@@ -368,6 +369,7 @@ class Sequential(Layer):
     # -- display ----------------------------------------------------------------------
     def summary(self, input_features: int | None = None) -> str:
         """A table of layers, output shapes and parameter counts."""
+        input_features = positive_int(input_features, "input_features", allow_none=True)
         width = input_features if input_features is not None else self.input_features
         rows = []
         for i, layer in enumerate(self.layers):

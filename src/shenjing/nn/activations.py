@@ -23,7 +23,7 @@ from typing import Any, TypeVar, cast
 import numpy as np
 
 from ..base import stable as _stable
-from ..base.checks import FLOAT_DTYPES, number
+from ..base.checks import FLOAT_DTYPES, check_finite, number
 from ..base.errors import DTypeError, ShapeError
 from ..base.registry import Registry
 from .layer import Layer
@@ -74,6 +74,7 @@ class Activation(Layer):
                     f"{type(self).__name__}: x must hold real numbers, got {x.dtype.name!r}"
                 )
             x = x.astype(np.float64)
+        check_finite(x, f"{type(self).__name__}: x")
         if np.may_share_memory(x, self._buffer("y", x.shape, x.dtype)):
             x = x.copy()  # act(act(x)): y would be overwritten while read
         return self.forward_unchecked(x)

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..base.checks import as_dtype, positive_int
+from ..base.checks import as_dtype, positive_int, real_array
 from ..base.errors import ConfigError, ShapeError
 from .initializers import DEFAULT_INIT, INITIALIZERS, Seed, as_generator, initialize
 from .layer import Layer
@@ -88,7 +88,7 @@ class Affine(Layer):
         return self.backward_unchecked(self._check_dout(dout), need_dx)
 
     def _check_input(self, x: Any) -> np.ndarray:
-        arr: np.ndarray = self.xp.asarray(x, dtype=self.params["W"].dtype)
+        arr = real_array(x, "x", self.params["W"].dtype, self.xp, finite=True)
         if arr.ndim != 2 or arr.shape[1] != self.in_features:
             raise ShapeError(
                 f"{self!r}: x must have shape (N, {self.in_features}), got {arr.shape}"
@@ -98,7 +98,7 @@ class Affine(Layer):
     def _check_dout(self, dout: Any) -> np.ndarray:
         """dout as an array of shape (N, out_features), N from the last forward."""
         x = self._require_forward(self._x)
-        arr: np.ndarray = self.xp.asarray(dout, dtype=self.params["W"].dtype)
+        arr = real_array(dout, "dout", self.params["W"].dtype, self.xp, finite=True)
         shape = (x.shape[0], self.out_features)
         if arr.shape != shape:
             raise ShapeError(f"{self!r}.backward: dout must have shape {shape}, got {arr.shape}")

@@ -7,7 +7,7 @@ from typing import Any, cast
 import numpy as np
 
 from ..base.checks import as_float_array, check_finite
-from ..base.errors import ShapeError
+from ..base.errors import DTypeError, ShapeError
 from . import activations
 from .layer import Layer
 
@@ -39,6 +39,8 @@ class Neuron(Layer):
         super().__init__()
         w = as_float_array(weights, "weights", np.dtype(np.float64), ndim=1)
         check_finite(w, "weights")
+        if isinstance(bias, (bool, np.bool_)):
+            raise DTypeError(f"bias must be a real number, got {bias!r}")
         b = as_float_array(bias, "bias", np.dtype(np.float64), ndim=0)
         check_finite(b, "bias")
         self.params = {"weights": w.copy(), "bias": b.copy()}
@@ -61,7 +63,7 @@ class Neuron(Layer):
 
     def forward(self, inputs: Any) -> Any:
         w = self.params["weights"]
-        x = as_float_array(inputs, "inputs", w.dtype, ndim=(1, 2))
+        x = as_float_array(inputs, "inputs", w.dtype, ndim=(1, 2), finite=True)
         if x.shape[-1] != w.shape[0]:
             raise ShapeError(
                 f"Neuron with {w.shape[0]} weights: inputs must have shape "

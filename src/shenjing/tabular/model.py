@@ -9,6 +9,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from ..base.checks import boolean, finite_rows, number, positive_int, text
 from ..base.errors import ConfigError, DataError, ModelFileError
 from ..data.csvdata import column_list, place, require_pandas
 from ..data.preprocess import Preprocessor
@@ -136,6 +137,9 @@ class TabularModel:
             DataError: with ``source`` first, for any problem with the data.
             ConfigError: an invalid option.
         """
+        text(target, "target"), text(source, "source"), boolean(progress, "progress")
+        number(lr, "lr", low=0.0, low_open=True)
+        positive_int(epochs, "epochs"), positive_int(batch_size, "batch_size")
         check_options(task, hidden, activation, loss, class_weight, validation)
         stop = steps.early_stopping(early_stopping, validation)
         frame, dropped = steps.drop_missing_target(frame, target, drop_missing_target)
@@ -284,17 +288,17 @@ class TabularModel:
         """Class probabilities for raw rows: (N, K) float64, columns as :attr:`classes`."""
         if self.task != "classify":
             raise ConfigError("predict_proba needs a classifier; this model is a regression")
-        return self.net.predict_proba(self.transform(frame, source)).astype(np.float64)
+        return finite_rows(self.net.predict_proba(self.transform(frame, source)).astype(np.float64))
 
     def predict_encoded(self, x: np.ndarray) -> np.ndarray:
         """Predictions for rows already encoded by :meth:`transform`: (N, F) → (N,).
 
         Class labels as the target column held them, or values on the target's scale.
         """
-        out = self.net.predict(x).astype(np.float64)
+        out = finite_rows(self.net.predict(x).astype(np.float64))
         if self.task == "classify":
             return np.array(self.classes, dtype=object)[out.argmax(axis=1)]
-        return out[:, 0] * self.target_std + self.target_mean
+        return finite_rows(out[:, 0] * self.target_std + self.target_mean)
 
     def _score(self, x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
         """Accuracy and macro-F1 (y: class indices), or RMSE and R² (y: raw values)."""
@@ -321,7 +325,18 @@ class TabularModel:
         }
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the network and :meth:`metadata` to one file, atomically (:func:`sj.save`)."""
+        """Write the network and :meth:`metadata` to one file, atomically (:func:`sj.save`).
+
+        Raises:
+            DataError: a weight is NaN or inf (training diverged); nothing is written,
+                since every prediction of such a model would be NaN.
+        """
+        bad = io_mod.nonfinite_parameters(self.net)
+        if bad:
+            raise DataError(
+                f"the network's {', '.join(bad[:3])} hold NaN or inf (training diverged); "
+                "the model is not saved. Try a smaller --lr"
+            )
         io_mod.save(self.net, path, metadata=self.metadata())
 
     @classmethod
@@ -335,9 +350,15 @@ class TabularModel:
         """
         net = io_mod.load(path)
         try:
+            bad = io_mod.nonfinite_parameters(net)
+            if bad:
+                raise ModelFileError(
+                    f"the network's {', '.join(bad[:3])} hold NaN or inf; every prediction "
+                    "would be NaN"
+                )
             return cls._from_metadata(net, net.metadata)
         except ModelFileError as exc:
-            raise ModelFileError(f"{os.fspath(path)}: {exc}") from None
+            raise ModelFileError(f"{os.fspath(path)}: {str(exc)[:400]}") from None
 
     @classmethod
     def _from_metadata(cls, net: Sequential, meta: dict[str, Any]) -> TabularModel:

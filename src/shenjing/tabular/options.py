@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 from ..base.errors import ConfigError
@@ -19,6 +21,8 @@ REGRESSION_LOSSES = ("mse", "huber", "sse")
 def check_options(task, hidden, activation, loss, class_weight, validation) -> None:
     if task is not None and task not in TASKS:
         raise ConfigError(f"task must be 'classify', 'regress' or None, got {task!r}")
+    if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Iterable):
+        raise ConfigError(f"hidden must be a list of layer widths, got {hidden!r:.60}")
     if any(isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1 for h in hidden):
         raise ConfigError(f"hidden must be positive layer widths, got {list(hidden)!r}")
     if activation != "maxout":

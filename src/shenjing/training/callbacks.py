@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..base.checks import number, positive_int
+from ..base.checks import boolean, number, positive_int, text
 from ..base.errors import ConfigError
 
 HOOKS = (
@@ -143,7 +143,7 @@ class EarlyStopping(Callback):
         mode: str = "auto",
         restore_best: bool = True,
     ) -> None:
-        self.monitor = monitor
+        self.monitor = text(monitor, "monitor")
         self.patience = positive_int(patience, "patience")
         self.min_delta = number(min_delta, "min_delta", low=0.0)
         if mode not in ("auto", "min", "max"):
@@ -151,7 +151,7 @@ class EarlyStopping(Callback):
         if mode == "auto":
             mode = "max" if monitor.removeprefix("val_") in ("accuracy", "r2") else "min"
         self.mode = mode
-        self.restore_best = restore_best
+        self.restore_best = boolean(restore_best, "restore_best")
 
     def on_train_begin(self, state: TrainState) -> None:
         self.best = math.inf if self.mode == "min" else -math.inf

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..base.backend import to_float
 from ..base.checks import positive_int
+from ..base.errors import ConfigError
 from ..nn.modes import in_mode
 from . import losses as losses_mod
 from . import metrics as metrics_mod
@@ -25,6 +26,8 @@ def make_metrics(names: Iterable[str], loss: losses_mod.Loss) -> dict[str, metri
     """Fresh metric accumulators by name; accuracy reads multi-label BCE outputs per label."""
     if isinstance(names, str):
         names = [names]
+    if not isinstance(names, Iterable):
+        raise ConfigError(f"metrics must be a list of metric names, got {type(names).__name__}")
     made: dict[str, metrics_mod.Metric] = {}
     for name in names:
         cls = metrics_mod.METRICS.get(name)

@@ -22,6 +22,8 @@ from typing import Any, cast
 
 import numpy as np
 
+from ..base.checks import as_float_array
+from ..base.errors import ShapeError
 from ..base.registry import Registry
 
 METRICS: Registry[type[Metric]] = Registry("metric")
@@ -213,6 +215,7 @@ def macro_f1(y: np.ndarray, pred: np.ndarray) -> float:
         >>> macro_f1(np.array([0, 0, 1, 1]), np.array([0, 1, 1, 1]))
         0.7333333333333334
     """
+    _checked_pair(y, pred)
     metric = MacroF1()
     metric.update_labels(np.asarray(y), np.asarray(pred))
     return metric.result()
@@ -225,7 +228,8 @@ def rmse(y: np.ndarray, pred: np.ndarray) -> float:
         >>> rmse(np.array([1.0, 2.0]), np.array([1.0, 4.0]))
         1.4142135623730951
     """
-    residual = float(np.sum((np.asarray(y) - np.asarray(pred)) ** 2))
+    y, pred = _checked_pair(y, pred)
+    residual = float(np.sum((y - pred) ** 2))
     return math.sqrt(residual / len(y))
 
 
@@ -241,10 +245,19 @@ def r2(y: np.ndarray, pred: np.ndarray) -> float | None:
         >>> r2(np.array([2.0, 2.0]), np.array([2.0, 2.0])) is None
         True
     """
-    y, pred = np.asarray(y), np.asarray(pred)
+    y, pred = _checked_pair(y, pred)
     residual = float(np.sum((y - pred) ** 2))
     total = float(np.sum((y - y.mean()) ** 2))
     return 1 - residual / total if total > 0 else None
+
+
+def _checked_pair(y: Any, pred: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``y`` and ``pred`` as float64 arrays of one shape, finite, not empty."""
+    y = as_float_array(y, "y", np.dtype(np.float64), ndim=(1, 2), finite=True)
+    pred = as_float_array(pred, "pred", np.dtype(np.float64), ndim=(1, 2), finite=True)
+    if y.shape != pred.shape:
+        raise ShapeError(f"y and pred must have one shape, got {y.shape} and {pred.shape}")
+    return y, pred
 
 
 def get(metric: str | Metric, **kwargs: Any) -> Metric:

@@ -22,9 +22,10 @@ import numpy as np
 
 from ..base.backend import UsesNamespace, namespace
 from ..base.checks import number
-from ..base.errors import ConfigError
+from ..base.errors import ConfigError, DTypeError
 from ..base.registry import Registry
 from ..nn.layer import Parameter
+from .update_kernels import scaled_step, subtract_scaled
 
 OPTIMIZERS: Registry[type[Optimizer]] = Registry("optimizer")
 
@@ -47,6 +48,8 @@ class Optimizer(UsesNamespace):
 
     def step(self, model: Any) -> None:
         """Apply one update to every parameter of ``model`` (a network or a layer)."""
+        if not callable(getattr(model, "parameters", None)):
+            raise DTypeError(f"model must be a network or a layer, got {type(model).__name__}")
         self.apply(self.prepare(model.parameters()))
 
     def prepare(self, params: list[Parameter]) -> list[tuple[Parameter, dict[str, Any]]]:
@@ -165,7 +168,7 @@ class SGD(Optimizer):
                 g = step
             else:
                 g = v
-        _subtract_scaled(p, g, self.lr, step)  # p -= lr * g
+        subtract_scaled(p, g, self.lr, step)  # p -= lr * g
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -272,7 +275,7 @@ class RMSprop(Optimizer):
         np.multiply(g, g, out=tmp)
         tmp *= 1 - self.alpha
         s += tmp
-        _scaled_step(p, g, s, tmp, self.lr, self.eps)
+        scaled_step(p, g, s, tmp, self.lr, self.eps)
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -307,7 +310,7 @@ class AdaGrad(Optimizer):
         s, tmp = state["sum_sq"], state["scratch"]
         np.multiply(g, g, out=tmp)  # s = s + g²
         s += tmp
-        _scaled_step(p, g, s, tmp, self.lr, self.eps)
+        scaled_step(p, g, s, tmp, self.lr, self.eps)
 
     def get_config(self) -> dict[str, Any]:
         return {"lr": self.lr, "eps": self.eps, "weight_decay": self.weight_decay}
@@ -349,44 +352,6 @@ class AdamW(Adam):
         if self.weight_decay:
             p *= 1 - self.lr * self.weight_decay  # p = p - lr λ p
         super()._update(p, g, state)
-
-
-#: Elements per block in :func:`_subtract_scaled`: 256 KiB of float32, so a block of the
-#: scratch array is still in the core's L2 cache when it is read back.
-_BLOCK = 65536
-
-
-def _subtract_scaled(p: np.ndarray, g: np.ndarray, lr: float, scratch: np.ndarray) -> None:
-    """p -= lr · g through ``scratch`` (which may be ``g`` itself), block by block.
-
-    Plain form: ``np.multiply(g, lr, out=scratch); p -= scratch``. On a large parameter
-    that streams lr · g out to memory and back in; done a block at a time, each block
-    of it is read back from cache. The same operations on the same elements, so the
-    result is bit for bit the same; a 4096 x 4096 update took a third less time.
-    """
-    n = p.size
-    contiguous = p.flags.c_contiguous and g.flags.c_contiguous and scratch.flags.c_contiguous
-    if n <= _BLOCK or not contiguous:  # reshape(-1) below must give views, not copies
-        np.multiply(g, lr, out=scratch)
-        p -= scratch
-        return
-    flat_p, flat_g, flat_s = p.reshape(-1), g.reshape(-1), scratch.reshape(-1)
-    for start in range(0, n, _BLOCK):
-        block = flat_s[start : start + _BLOCK]
-        np.multiply(flat_g[start : start + _BLOCK], lr, out=block)
-        target = flat_p[start : start + _BLOCK]
-        target -= block
-
-
-def _scaled_step(
-    p: np.ndarray, g: np.ndarray, s: np.ndarray, tmp: np.ndarray, lr: float, eps: float
-) -> None:
-    """p -= lr · g / (√s + eps), the update RMSprop and AdaGrad share, through ``tmp``."""
-    np.sqrt(s, out=tmp)
-    tmp += eps
-    np.divide(g, tmp, out=tmp)
-    tmp *= lr
-    p -= tmp
 
 
 def get(optimizer: str | Optimizer | type[Optimizer], **kwargs: Any) -> Optimizer:

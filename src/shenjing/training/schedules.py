@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..base.checks import number, positive_int
+from ..base.checks import MAX_COUNT, number, positive_int
 from ..base.errors import ConfigError
 from ..base.registry import Registry
 
@@ -309,7 +309,7 @@ class ReduceOnPlateau(Schedule):
 
 
 def _count(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
         raise ConfigError(f"{name} must be an integer ≥ 0, got {value!r}")
     return value
 
