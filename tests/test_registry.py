@@ -88,6 +88,7 @@ def test_the_public_names():
         "binary_cross_entropy",
         "huber",
         "mse",
+        "poisson",
         "softmax_cross_entropy",
         "sse",
     ]

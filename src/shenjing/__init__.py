@@ -48,6 +48,7 @@ from .training.losses import (
     Huber,
     Loss,
     MeanSquaredError,
+    PoissonLoss,
     SoftmaxCrossEntropy,
     SumSquaredError,
 )
@@ -170,6 +171,7 @@ __all__ = [
     "OneCycle",
     "Optimizer",
     "Parameter",
+    "PoissonLoss",
     "Preprocessor",
     "RMSprop",
     "ReLU",

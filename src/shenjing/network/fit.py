@@ -43,6 +43,8 @@ def fit(
     divergence: float | None = DIVERGENCE,
     checkpoint: Any = None,
     checkpoint_every: int | None = None,
+    sample_weight: Any = None,
+    class_weight: Any = None,
 ) -> History:
     """Train ``net`` on ``(x, y)`` by mini-batch gradient descent.
 
@@ -93,6 +95,16 @@ def fit(
             ``checkpoint_state``/``load_checkpoint_state`` (EarlyStopping does; a
             Monitor's diagnostics restart).
         checkpoint_every: also save every this many steps (default: once per epoch).
+        sample_weight: optional (N,) weights ≥ 0, one per row (not all 0). Each step
+            minimises the batch's weighted mean loss Σ w_n ℓ_n / Σ w_n (the weighted sum
+            for ``"sse"``), so an integer weight counts a row that many times; the
+            epoch's ``loss`` is the weighted mean too. Validation and metrics are
+            unweighted. See :mod:`shenjing.training.weighting`.
+        class_weight: for a classification loss, ``"balanced"`` (w_k = N / (K·N_k)), a
+            sequence of K weights or a dict {class index: weight}: each row's weight is
+            multiplied by its class's (Σ_k w_k t[n, k] for probability rows). Unlike
+            ``SoftmaxCrossEntropy(class_weight=...)``, which divides by N, this divides
+            by the batch's Σ w.
 
     Training runs in training mode (dropout on, batch statistics) and each epoch's
     validation in evaluation mode; every layer's mode is put back as the caller had it
@@ -139,4 +151,6 @@ def fit(
         divergence=divergence,
         checkpoint=checkpoint,
         checkpoint_every=checkpoint_every,
+        sample_weight=sample_weight,
+        class_weight=class_weight,
     )

@@ -20,17 +20,28 @@ class Batches:
     by rows (:class:`~.rows.RowSource`, :class:`~.rows.RowSubset`: a memmap of another
     dtype, Zarr, HDF5, the training rows of a validation split), its rows are gathered
     into two buffers allocated once per ``fit``, so a step allocates nothing and memory
-    stays bounded by the batch; the short last batch uses their leading rows.
+    stays bounded by the batch; the short last batch uses their leading rows. Each batch
+    is ``(x, t, w)``: ``w`` the rows' sample weights (``W``, gathered the same way), or
+    None for an unweighted fit.
     """
 
-    def __init__(self, X: Any, T: Any, batch: int, shuffle: bool, rng: np.random.Generator) -> None:
-        self.X, self.T, self.batch, self.rng = X, T, batch, rng
+    def __init__(
+        self,
+        X: Any,
+        T: Any,
+        batch: int,
+        shuffle: bool,
+        rng: np.random.Generator,
+        W: np.ndarray | None = None,
+    ) -> None:
+        self.X, self.T, self.W, self.batch, self.rng = X, T, W, batch, rng
         # A full batch is the same whatever the order: nothing to shuffle.
         self.shuffle = shuffle and batch < len(X)
         self.viewable = isinstance(X, np.ndarray) and isinstance(T, np.ndarray)
         if self.shuffle or not self.viewable:
             self.x_buf = np.empty((batch, *X.shape[1:]), X.dtype)
             self.t_buf = np.empty((batch, *T.shape[1:]), T.dtype)
+            self.w_buf = None if W is None else np.empty(batch, W.dtype)
 
     def __len__(self) -> int:
         return math.ceil(len(self.X) / self.batch)
@@ -41,23 +52,31 @@ class Batches:
 
     def epoch(
         self, order: np.ndarray | None = None, first: int = 0
-    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
         """The batches of one epoch in ``order``, from batch ``first`` on (a resumed epoch)."""
-        n, batch = len(self.X), self.batch
+        n, batch, W = len(self.X), self.batch, self.W
         for start in range(first * batch, n, batch):
             stop = min(start + batch, n)
             if order is None and self.viewable:
-                yield self.X[start:stop], self.T[start:stop]
+                yield self.X[start:stop], self.T[start:stop], None if W is None else W[start:stop]
             else:
                 rows = np.arange(start, stop) if order is None else order[start:stop]
-                yield gather(self.X, rows, self.x_buf), gather(self.T, rows, self.t_buf)
+                wb = None if W is None else gather(W, rows, self.w_buf)
+                yield gather(self.X, rows, self.x_buf), gather(self.T, rows, self.t_buf), wb
+
+    def weight_seen(self, order: np.ndarray | None, seen: int) -> float:
+        """Σ of the sample weights of an epoch's first ``seen`` rows in ``order``."""
+        assert self.W is not None
+        rows = slice(0, seen) if order is None else order[:seen]
+        return float(self.W[rows].sum())
 
 
 def split_validation(
-    X: Any, T: np.ndarray, fraction: float, rng: np.random.Generator
-) -> tuple[RowSubset, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    X: Any, T: np.ndarray, fraction: float, rng: np.random.Generator, W: np.ndarray | None = None
+) -> tuple[RowSubset, np.ndarray, tuple[np.ndarray, np.ndarray], np.ndarray | None]:
     """The training rows (not copied: a :class:`~.rows.RowSubset` of ``X``), their
-    targets, and the validation pair (copied: ``round(N · fraction)`` rows).
+    targets, the validation pair (copied: ``round(N · fraction)`` rows), and the
+    training rows' sample weights ``W`` if any (validation is unweighted).
 
     The rows are a seeded permutation's, each side in increasing order.
     """
@@ -73,4 +92,5 @@ def split_validation(
         )
     order = rng.permutation(n)
     val_rows, train_rows = np.sort(order[:n_val]), np.sort(order[n_val:])
-    return RowSubset(X, train_rows), T[train_rows], (gather(X, val_rows), T[val_rows])
+    W_train = None if W is None else W[train_rows]
+    return RowSubset(X, train_rows), T[train_rows], (gather(X, val_rows), T[val_rows]), W_train

@@ -93,7 +93,8 @@ class TrainState:
 
     ``inputs`` and ``targets`` are the current step's batch (the input rows and the
     target as the loss prepared it), set before ``on_backward_end``: what a callback
-    needs to measure that step (:class:`shenjing.Monitor` does).
+    needs to measure that step (:class:`shenjing.Monitor` does). ``weights`` is the
+    batch's sample weights, (B,), in a weighted ``fit`` (None otherwise).
     """
 
     net: Any
@@ -106,6 +107,7 @@ class TrainState:
     step_loss: float = math.nan
     inputs: Any = None
     targets: Any = None
+    weights: Any = None
     logs: dict[str, float] = field(default_factory=dict)
     stop: bool = False
 

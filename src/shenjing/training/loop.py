@@ -44,6 +44,7 @@ from .interrupts import DeferredInterrupt
 from .progress import progress_bar
 from .rows import training_input
 from .step import StepPlan
+from .weighting import WeightedLoss, fit_weights
 
 #: ``fit(divergence=...)``'s default: a finite loss above this many times the first
 #: step's loss stops training. A healthy fit stays far below it (the loss rarely rises
@@ -74,6 +75,8 @@ def train(
     divergence: float | None = DIVERGENCE,
     checkpoint: Any = None,
     checkpoint_every: int | None = None,
+    sample_weight: Any = None,
+    class_weight: Any = None,
 ) -> History:
     """The loop of :func:`shenjing.fit` (see it for every argument but ``monitor``).
 
@@ -122,17 +125,19 @@ def train(
     check_rows(X.shape[0], y)
     width = net.output_features(X.shape[1])
     T = loss_fn.prepare_target(y, (X.shape[0], width), net.compute_dtype)
+    W = fit_weights(sample_weight, class_weight, loss_fn, T, width)
+    weighted = WeightedLoss(loss_fn)  # used only by a weighted fit
     val = None
     if validation_data is not None:
         if validation_split:
             raise ConfigError("give validation_data or validation_split, not both")
         val = _check_validation(net, loss_fn, validation_data, width)
     elif validation_split:
-        X, T, val = split_validation(X, T, validation_split, rng)
+        X, T, val, W = split_validation(X, T, validation_split, rng, W)
     n = X.shape[0]
     batch = n if batch_size is None else min(positive_int(batch_size, "batch_size"), n)
 
-    batches = Batches(X, T, batch, shuffle, rng)
+    batches = Batches(X, T, batch, shuffle, rng, W)
     train_metrics = make_metrics(metrics, loss_fn)
     val_metrics = make_metrics(metrics, loss_fn)
     history = History()
@@ -151,6 +156,8 @@ def train(
         "clip": [clip_norm, clip_value],
         "callbacks": [type(cb).__name__ for cb in callbacks],
     }
+    if W is not None:  # a checkpoint resumes with the weights it was trained with
+        fingerprint["sample_weight_sum"] = float(W.sum())
 
     if sched is not None:
         sched.start(opt.lr, len(batches), epochs)
@@ -209,12 +216,15 @@ def train(
                     order, total, seen = batches.order(), 0.0, 0
                 else:
                     order, total, seen = pos.order, pos.total, pos.seen
-                for b, (xb, tb) in enumerate(batches.epoch(order, first), start=first):
+                for b, (xb, tb, wb) in enumerate(batches.epoch(order, first), start=first):
                     # One step: the notes' loop body.
                     if sched is not None:
                         opt.lr = sched.rate(state.step, epoch)
                     pred = plan.forward(xb)
-                    value = to_float(loss_fn.forward_unchecked(pred, tb))  # the host sync
+                    if wb is None:
+                        value = to_float(loss_fn.forward_unchecked(pred, tb))  # the host sync
+                    else:
+                        value = weighted.forward(pred, tb, wb)
                     if reference is None and value > 0:
                         reference = value
                     # "not <=" is also true for NaN.
@@ -222,15 +232,16 @@ def train(
                         raise _diverged(value, state, b, opt, limit, reference)
                     for m in train_metrics.values():
                         m.update(pred, tb)
+                    dpred = loss_fn.backward() if wb is None else weighted.backward()
                     if plan.fused:  # each layer updated inside its backward pass
-                        plan.backward_update(loss_fn.backward())
+                        plan.backward_update(dpred)
                     else:
-                        plan.backward(loss_fn.backward())
+                        plan.backward(dpred)
                         if after_backward:
                             # This step's batch and loss; state.step still counts the
                             # steps completed before it.
                             state.batch, state.step_loss = b, value
-                            state.inputs, state.targets = xb, tb
+                            state.inputs, state.targets, state.weights = xb, tb, wb
                             _call(after_backward, "on_backward_end", state)
                         if clip is not None:
                             clip()
@@ -238,7 +249,10 @@ def train(
 
                     history.loss.append(value)
                     history.lr.append(opt.lr)
-                    total += value if loss_fn.reduction == "sum" else value * len(xb)
+                    if loss_fn.reduction == "sum":
+                        total += value
+                    else:  # weighted: Σ value · Σw, over the epoch's Σw (weight_seen)
+                        total += value * (len(xb) if wb is None else float(wb.sum()))
                     seen += len(xb)
                     state.batch, state.step_loss, state.step = b, value, state.step + 1
                     if bar is not None:
@@ -259,7 +273,8 @@ def train(
                         raise _interrupted(store, save, here, history)
                     if state.stop:
                         break
-                logs = {"loss": total if loss_fn.reduction == "sum" else total / seen}
+                size = seen if W is None else batches.weight_seen(order, seen)
+                logs = {"loss": total if loss_fn.reduction == "sum" else total / size}
                 logs.update({name: m.result() for name, m in train_metrics.items()})
                 if val is not None:
                     result = evaluate_batches(net, loss_fn, val[0], val[1], val_metrics, batch)

@@ -82,6 +82,12 @@ class Loss(UsesNamespace):
     def _backward(self, grad: np.ndarray) -> None:
         raise NotImplementedError
 
+    def row_losses(self, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """Each row's loss, (N,), for a target from :meth:`prepare_target`: the loss is
+        their mean (``reduction="mean"``) or sum (``"sum"``), which sample weights weight
+        (``fit(sample_weight=...)``); a loss without them cannot be weighted."""
+        raise NotImplementedError(f"{type(self).__name__} does not give per-row losses")
+
     def _buffer(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         buf = self._buffers.get(name)
         if buf is not None and buf.shape == shape and buf.dtype == dtype:
@@ -123,6 +129,11 @@ class SumSquaredError(Loss):
         scale = 2.0 if self.reduction == "sum" else 2.0 / grad.size
         np.multiply(self._diff, scale, out=grad)
 
+    def row_losses(self, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+        # Σ_d (pred - y)² per row, or its mean over the D outputs for the mean reduction.
+        sq: np.ndarray = np.square(pred - target).sum(axis=1)
+        return sq if self.reduction == "sum" else sq / pred.shape[1]
+
 
 @LOSSES.register("mse", "mean_squared_error")
 class MeanSquaredError(SumSquaredError):
@@ -163,6 +174,13 @@ class Huber(Loss):
     def _backward(self, grad: np.ndarray) -> None:
         np.clip(self._diff, -self.delta, self.delta, out=grad)
         grad /= grad.size
+
+    def row_losses(self, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+        a = np.abs(pred - target)
+        d = self.delta
+        elementwise = 0.5 * np.square(np.minimum(a, d)) + d * np.maximum(a - d, 0)
+        out: np.ndarray = elementwise.mean(axis=1)
+        return out
 
     def get_config(self) -> dict[str, Any]:
         return {"delta": self.delta}
@@ -264,6 +282,16 @@ class SoftmaxCrossEntropy(Loss):
             grad -= self._weighted_target
         grad /= n
 
+    def row_losses(self, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+        # -Σ_k w_k t[n, k] log p[n, k] (w = 1 without class weights), log p as in _forward.
+        shifted = np.empty_like(pred)
+        log_p = shifted - _stable.log_softmax_parts(pred, shifted)
+        t = np.eye(pred.shape[1], dtype=pred.dtype)[target] if target.ndim == 1 else target
+        if self.class_weight is not None:
+            t = t * self.class_weight.astype(pred.dtype)
+        out: np.ndarray = -np.einsum("nk,nk->n", t, log_p)
+        return out
+
     def get_config(self) -> dict[str, Any]:
         if self.class_weight is None:
             return {}
@@ -308,6 +336,56 @@ class BinaryCrossEntropy(Loss):
     def _backward(self, grad: np.ndarray) -> None:
         # Both set by _forward, which backward follows.
         _stable.sigmoid(cast(np.ndarray, self._pred), out=grad)
+        grad -= self._target
+        grad /= grad.size
+
+    def row_losses(self, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+        # The mean over the D labels of max(z, 0) - y z + log1p(e^-|z|), as in _forward.
+        elementwise = np.maximum(pred, 0) - target * pred + np.log1p(np.exp(-np.abs(pred)))
+        out: np.ndarray = elementwise.mean(axis=1)
+        return out
+
+
+@LOSSES.register("poisson", "poisson_deviance")
+class PoissonLoss(Loss):
+    """Half the Poisson deviance, with a log link, from raw outputs z: μ = e^z.
+
+    Forward:  L = mean( e^z - y z + y log y - y )      over every element (0 log 0 = 0)
+    Backward: dL/dz = (e^z - y) / (N·D)
+
+    For counts and other non-negative targets whose mean is e^z (predict e^z, not z).
+    Each term is ≥ 0 and is 0 exactly when e^z = y, as the deviance is; y log y - y does
+    not depend on z, so it changes the value, not the gradient. Written in z rather
+    than μ, nothing is divided and no log of a prediction is taken, so it is finite for
+    every finite z up to the exponent's range; past it (z > 709 in float64) e^z is inf,
+    the loss is inf and ``fit`` raises ``DivergenceError``. Targets: (N, D) or (N,) for
+    D = 1, every value ≥ 0.
+    """
+
+    def prepare_target(
+        self, target: Any, pred_shape: tuple[int, ...], dtype: np.dtype
+    ) -> np.ndarray:
+        t = regression_target(target, pred_shape, dtype, type(self).__name__)
+        if t.min() < 0:
+            raise DataError(f"PoissonLoss: targets must be >= 0 (counts), got a minimum {t.min()}")
+        return t
+
+    def row_losses(self, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore"):  # e^z past the float range is inf: the loss is
+            mu = np.exp(pred)
+        y_log_y = np.zeros_like(target)
+        np.multiply(target, np.log(target, out=y_log_y, where=target > 0), out=y_log_y)
+        elementwise = mu - target * pred + y_log_y - target
+        out: np.ndarray = elementwise.mean(axis=1)
+        return out
+
+    def _forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+        self._pred, self._target = pred, target
+        return float(self.row_losses(pred, target).mean())
+
+    def _backward(self, grad: np.ndarray) -> None:
+        with np.errstate(over="ignore"):
+            np.exp(cast(np.ndarray, self._pred), out=grad)
         grad -= self._target
         grad /= grad.size
 
