@@ -146,3 +146,33 @@ def test_a_categorical_column_of_too_many_values_is_refused_by_name(tmp_path):
         sj.Preprocessor().fit(frame)
     frame["id"] = [f"u{i % MAX_CATEGORIES}" for i in range(MAX_CATEGORIES + 1)]
     assert len(sj.Preprocessor().fit(frame).feature_names) == MAX_CATEGORIES + 1
+
+
+def test_a_load_holds_the_weights_and_their_gradients_and_nothing_more(tmp_path):
+    """Issue 15's memory goal: under twice the arrays' bytes plus a small constant.
+
+    A loaded network has its weights and, beside them, gradient arrays of the same size
+    (allocated, never drawn into). Building the layers draws no initial weights (no
+    float64 temporary as large as a layer) and the members are streamed in 1 MiB chunks.
+    """
+    import tracemalloc
+
+    import numpy as np
+
+    net = sj.Sequential(
+        sj.Linear(1024, 2048, dtype="float64", seed=0),
+        sj.ReLU(),
+        sj.Linear(2048, 1024, dtype="float64", seed=1),
+    )
+    path = tmp_path / "big.shj"
+    sj.save(net, path)
+    array_bytes = sum(p.value.nbytes for p in net.parameters())  # 32 MiB
+    tracemalloc.start()
+    try:
+        loaded = sj.load(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * array_bytes + 4 * 2**20, (peak, array_bytes)
+    for a, b in zip(net.parameters(), loaded.parameters(), strict=True):
+        assert np.array_equal(a.value, b.value)

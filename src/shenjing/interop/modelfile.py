@@ -29,6 +29,7 @@ from ..base.checks import shown
 from ..base.errors import ConfigError, DTypeError, ModelFileError, ShenjingError
 from ..base.files import atomic_write
 from ..network.sequential import Sequential
+from ..nn.initializers import skipping_initial_draws
 from ..nn.layer import Layer
 from ..nn.registry import LAYER_TYPES
 from ..training.checkpoint import Section, optimizer_state
@@ -355,7 +356,8 @@ def _read_layer(
     if not bounded.product_at_most(sizes, max(n_values, _FREE_VALUES)):
         raise ModelFileError(f"layers[{i}].config asks for more than the {n_values} values stored")
     try:
-        layer = cls(**spec["config"])
+        with skipping_initial_draws():  # the file's arrays replace the initial weights
+            layer = cls(**spec["config"])
     except Exception as exc:  # whatever the config makes the constructor raise
         raise ModelFileError(
             f"layers[{i}]: cannot build {cls.__name__}: {shown(str(exc), 200)}"

@@ -18,7 +18,9 @@ name                       distribution                             suits
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -98,9 +100,34 @@ def initialize(
     fan_out: int,
     dtype: np.dtype,
 ) -> np.ndarray:
-    """Draw an array of ``shape`` with the initialiser named ``init`` (or a callable)."""
+    """Draw an array of ``shape`` with the initialiser named ``init`` (or a callable).
+
+    Inside :func:`skipping_initial_draws` nothing is drawn: the result is a read-only
+    view of one zero, so that assigning it allocates nothing.
+    """
+    if _SKIP_DRAWS.get():
+        return np.broadcast_to(np.zeros((), dtype), shape)
     fn = init if callable(init) else INITIALIZERS.get(init)
     values = np.asarray(fn(rng, shape, fan_in, fan_out))
     if values.shape != shape:
         raise ConfigError(f"initializer {init!r} returned shape {values.shape}, expected {shape}")
     return np.asarray(values, dtype=dtype, order="C")
+
+
+_SKIP_DRAWS = contextvars.ContextVar("shenjing_skip_initial_draws", default=False)
+
+
+@contextlib.contextmanager
+def skipping_initial_draws() -> Iterator[None]:
+    """Build layers whose weights are about to be overwritten without drawing any.
+
+    Loading a model file builds each layer from its config and then copies the stored
+    arrays in: drawing initial weights first would cost the time of the random draw and
+    a float64 temporary as large as the layer (64 MiB for a 4096 x 2048 layer). Inside
+    this context :func:`initialize` returns zeros without allocating.
+    """
+    token = _SKIP_DRAWS.set(True)
+    try:
+        yield
+    finally:
+        _SKIP_DRAWS.reset(token)

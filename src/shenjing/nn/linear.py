@@ -45,7 +45,9 @@ class Affine(Layer):
         self.params["W"] = np.empty(w_shape, dtype)
         if bias:
             self.params["b"] = np.zeros(b_shape, dtype)
-        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        # np.zeros, not zeros_like: the OS hands back untouched pages until a first
+        # backward writes them, so a loaded or predict-only network costs its weights.
+        self.grads = {k: np.zeros(v.shape, v.dtype) for k, v in self.params.items()}
         self._x: np.ndarray | None = None
         self.reset_parameters(seed)
 

@@ -46,8 +46,9 @@ class RowSource:
         width: the network's input width, or ``None`` if it has none yet.
 
     Raises:
-        DTypeError, ShapeError, DataError: as :meth:`Sequential.check_input
-        <shenjing.Sequential.check_input>` for an array (NaN or inf found chunk by chunk).
+        DTypeError, ShapeError, DataError: as
+            :meth:`Sequential.check_input <shenjing.Sequential.check_input>` for an
+            array (NaN or inf found chunk by chunk).
     """
 
     def __init__(self, data: Any, dtype: np.dtype, name: str = "x", width: int | None = None):
