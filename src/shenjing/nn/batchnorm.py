@@ -6,15 +6,15 @@ from typing import Any, cast
 
 import numpy as np
 
-from ..base.checks import as_dtype, number, positive_int
+from ..base.checks import as_dtype, number
 from ..base.errors import ConfigError, ShapeError
-from .layer import Layer
+from .affine_norm import AffineNormalization
 from .normalize import standardize, standardize_backward, variance
 from .registry import register_layer
 
 
 @register_layer
-class BatchNorm(Layer):
+class BatchNorm(AffineNormalization):
     """Normalise every feature to zero mean and unit variance, then scale and shift.
 
     Training mode (statistics of the batch, over its N rows)::
@@ -65,41 +65,15 @@ class BatchNorm(Layer):
         affine: bool = True,
         dtype: Any = "float32",
     ) -> None:
-        super().__init__()
-        self.features = positive_int(features, "features")
+        super().__init__(features, eps, affine, dtype)
         self.momentum = number(momentum, "momentum", low=0.0, high=1.0)
-        self.eps = number(eps, "eps", low=0.0, low_open=True)
-        if not isinstance(affine, bool):
-            raise ConfigError(f"affine must be True or False, got {affine!r}")
-        self.affine = affine
-        dtype = as_dtype(dtype)
-        if affine:
-            self.params["gamma"] = np.ones(features, dtype)
-            self.params["beta"] = np.zeros(features, dtype)
-        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        dtype = self.dtype
         self.running_mean = np.zeros(features, dtype)
         self.running_var = np.ones(features, dtype)
-        self._xhat: np.ndarray | None = None
-        self._inv_std: np.ndarray | None = None  # (1, D), of the last forward's mode
+        # _inv_std: (1, D), of the last forward's mode.
         self._batch_stats = False  # whether the last forward normalised by its batch
 
-    @property
-    def dtype(self) -> np.dtype:
-        dtype: np.dtype = self.running_mean.dtype
-        return dtype
-
-    @property
-    def input_features(self) -> int:
-        return self.features
-
     # -- the protocol -------------------------------------------------------------
-    def forward(self, x: Any) -> np.ndarray:
-        """Checked forward pass: ``x`` must be (N, features)."""
-        arr: np.ndarray = self.xp.asarray(x, dtype=self.dtype)
-        if arr.ndim != 2 or arr.shape[1] != self.features:
-            raise ShapeError(f"{self!r}: x must have shape (N, {self.features}), got {arr.shape}")
-        return self.forward_unchecked(arr)
-
     def forward_unchecked(self, x: np.ndarray) -> np.ndarray:
         n = x.shape[0]
         xhat = self._buffer("xhat", x.shape, x.dtype)
@@ -118,32 +92,14 @@ class BatchNorm(Layer):
             self._inv_std = inv_std
         self._batch_stats = self.training
         self._xhat = xhat
-        if not self.affine:
-            return xhat
-        y = self._buffer("y", x.shape, x.dtype)
-        np.multiply(xhat, self.params["gamma"], out=y)
-        y += self.params["beta"]  # y = γ · x̂ + β
-        return y
-
-    def backward(self, dout: Any, need_dx: bool = True) -> np.ndarray | None:
-        """Checked backward pass: ``dout`` must be (N, features) of the last forward."""
-        xhat = self._require_forward(self._xhat)
-        arr: np.ndarray = self.xp.asarray(dout, dtype=self.dtype)
-        if arr.shape != xhat.shape:
-            raise ShapeError(
-                f"{self!r}.backward: dout must have shape {xhat.shape}, got {arr.shape}"
-            )
-        return self.backward_unchecked(arr, need_dx)
+        return self._scale_shift(xhat)  # y = γ · x̂ + β
 
     def backward_unchecked(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
         # Unchecked: the caller ran forward first, so x̂ and 1/√(σ² + eps) are cached.
         xhat, inv_std = cast(np.ndarray, self._xhat), cast(np.ndarray, self._inv_std)
-        if self.affine:
-            np.sum(dout * xhat, axis=0, out=self.grads["gamma"])  # dγ = Σ_n dout · x̂
-            np.sum(dout, axis=0, out=self.grads["beta"])  # dβ = Σ_n dout
+        dxhat = self._scale_shift_backward(dout, xhat)  # dγ, dβ; dx̂ = dout · γ
         if not need_dx:
             return None
-        dxhat = dout * self.params["gamma"] if self.affine else dout  # dx̂ = dout · γ
         dx = self._buffer("dx", dout.shape, dout.dtype)
         if self._batch_stats:  # through μ and σ² of the batch too
             return standardize_backward(dxhat, xhat, inv_std, 0, out=dx)
