@@ -37,7 +37,7 @@ from . import resume
 from . import schedules as schedules_mod
 from .batches import Batches, split_validation
 from .callbacks import HOOKS, Callback, History, TrainState
-from .checkpoint import load_optimizer_state, optimizer_state
+from .checkpoint import optimizer_state
 from .clipping import Clip
 from .evaluation import evaluate_batches, make_metrics
 from .interrupts import DeferredInterrupt
@@ -163,7 +163,7 @@ def train(
         sched.start(opt.lr, len(batches), epochs)
     pos, callback_states = resume.Position(), None
     if saved is not None:  # checked whole, then applied
-        pos, callback_states = _resume(
+        pos, callback_states = resume.apply_checkpoint(
             saved, fingerprint, n, batches, rng, net, opt, history, sched, callbacks, train_metrics
         )
         state.step, state.stop = len(history.loss), pos.stop
@@ -302,49 +302,6 @@ def train(
             bar.close()
     _call(callbacks, "on_train_end", state)
     return history
-
-
-def _resume(
-    saved: Any,
-    fingerprint: dict[str, Any],
-    n: int,
-    batches: Batches,
-    rng: np.random.Generator,
-    net: Any,
-    opt: optim_mod.Optimizer,
-    history: History,
-    sched: Any,
-    callbacks: list[Any],
-    train_metrics: dict[str, Any],
-) -> tuple[resume.Position, list[Any]]:
-    """Put a checkpoint's state into this fit: every part checked before any is applied.
-
-    Returns the position and the callbacks' states, loaded after ``on_train_begin``.
-    """
-    params, sections = saved
-    doc, arrays = sections["training"]
-    resume.check_fingerprint(doc, fingerprint)
-    live = net.parameters()
-    probe = type(opt)(**opt.get_config())  # the optimizer state, checked on a spare
-    opt_doc, opt_arrays = sections["optimizer"]
-    load_optimizer_state(probe, opt_doc, opt_arrays, live)
-    pos, _, callback_states = resume.restore(
-        doc,
-        arrays,
-        n_rows=n,
-        n_batches=len(batches),
-        rng=rng,
-        net=net,
-        history=history,
-        schedule=sched,
-        callbacks=callbacks,
-        metrics=train_metrics,
-    )
-    opt.state.clear()
-    opt.state.update(probe.state)
-    for p in live:
-        p.value[...] = params[p.name]
-    return pos, callback_states
 
 
 def _interrupted(

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..base.errors import ConfigError, ModelFileError
 from .callbacks import History
-from .checkpoint import Section, decode, encode
+from .checkpoint import Section, decode, encode, load_optimizer_state
 
 FORMAT = "shenjing-training"
 VERSION = 1
@@ -245,3 +245,46 @@ def _layer_states(
             persistent = {k: arrays[f"layer.{key}.{j}"] for j, k in enumerate(entry["persistent"])}
         out.append((layer, (rng_state, persistent)))
     return out
+
+
+def apply_checkpoint(
+    saved: Any,
+    fingerprint: dict[str, Any],
+    n: int,
+    batches: Any,
+    rng: np.random.Generator,
+    net: Any,
+    opt: Any,
+    history: History,
+    sched: Any,
+    callbacks: list[Any],
+    train_metrics: dict[str, Any],
+) -> tuple[Position, list[Any]]:
+    """Put a checkpoint's state into this fit: every part checked before any is applied.
+
+    Returns the position and the callbacks' states, loaded after ``on_train_begin``.
+    """
+    params, sections = saved
+    doc, arrays = sections["training"]
+    check_fingerprint(doc, fingerprint)
+    live = net.parameters()
+    probe = type(opt)(**opt.get_config())  # the optimizer state, checked on a spare
+    opt_doc, opt_arrays = sections["optimizer"]
+    load_optimizer_state(probe, opt_doc, opt_arrays, live)
+    pos, _, callback_states = restore(
+        doc,
+        arrays,
+        n_rows=n,
+        n_batches=len(batches),
+        rng=rng,
+        net=net,
+        history=history,
+        schedule=sched,
+        callbacks=callbacks,
+        metrics=train_metrics,
+    )
+    opt.state.clear()
+    opt.state.update(probe.state)
+    for p in live:
+        p.value[...] = params[p.name]
+    return pos, callback_states
