@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..base.backend import to_float
-from ..base.checks import check_rows, number, positive_int
+from ..base.checks import boolean, check_rows, number, positive_int
 from ..base.errors import ConfigError, DivergenceError, ModelFileError
 from ..nn.initializers import Seed, as_generator
 from . import checkpoint as checkpoint_mod
@@ -87,8 +87,7 @@ def train(
     loss_fn = losses_mod.get(loss)
     opt = optim_mod.get(optimizer if optimizer is not None else "adam")
     epochs = positive_int(epochs, "epochs")
-    if not isinstance(shuffle, bool):
-        raise ConfigError(f"shuffle must be True or False, got {shuffle!r}")
+    shuffle = boolean(shuffle, "shuffle")
     rng = as_generator(seed)
     rng_start = dict(rng.bit_generator.state)
     sched = None if schedule is None else schedules_mod.get(schedule)
@@ -258,19 +257,21 @@ def train(
                     if bar is not None:
                         bar.update(1)
                     _call(callbacks, "on_step_end", state)
-                    # A callback's stop ends the epoch here: a resumed run must too.
-                    here = resume.Position(
-                        epoch,
-                        len(batches) if state.stop else b + 1,
-                        order,
-                        total,
-                        seen,
-                        stop=state.stop,
-                    )
-                    if every is not None and state.step % every == 0:
-                        save(here)
-                    if interrupt.pending:
-                        raise _interrupted(store, save, here, history)
+                    due = every is not None and state.step % every == 0
+                    if due or interrupt.pending:  # the position only when it is saved
+                        # A callback's stop ends the epoch here: a resumed run must too.
+                        here = resume.Position(
+                            epoch,
+                            len(batches) if state.stop else b + 1,
+                            order,
+                            total,
+                            seen,
+                            stop=state.stop,
+                        )
+                        if due:
+                            save(here)
+                        if interrupt.pending:
+                            raise _interrupted(store, save, here, history)
                     if state.stop:
                         break
                 size = seen if W is None else batches.weight_seen(order, seen)
