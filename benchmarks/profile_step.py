@@ -9,7 +9,9 @@ Times, alternating in one process, on one workload (default W2):
 - ``forward``: the forward pass alone;
 - ``update alone``: the first layer's ``W -= lr·dW`` repeated on its own, data in cache;
 - ``products only``: the step's matrix products and nothing else, into preallocated
-  outputs.
+  outputs;
+- ``fit``: ``fit`` itself, full batch, per step (``benchmarks/bench.py --fit``'s call);
+- ``numpy-fused``: the hand-optimised NumPy loop, the benchmark's floor.
 
 The gap between ``step`` and ``no update`` against ``update alone`` is what the update
 costs inside a step (where the gradient was just written by BLAS's threads) against
@@ -24,7 +26,14 @@ import argparse
 import time
 
 import numpy as np
-from _workloads import SJ_LOSS, WORKLOADS, make_data, shenjing_net
+from _workloads import (
+    SJ_LOSS,
+    WORKLOADS,
+    make_data,
+    numpy_fused_step,
+    shenjing_fit_step,
+    shenjing_net,
+)
 
 import shenjing as sj
 from shenjing.training.step import StepPlan
@@ -36,6 +45,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=25)
     args = parser.parse_args()
     w = WORKLOADS[args.workload]
+    reps = max(1, int(0.05 / max(w.batch * w.sizes[0] * 1e-9, 1e-6)))
     net = shenjing_net(w)
     loss = sj.losses.get(SJ_LOSS[w.loss])
     opt = sj.SGD(lr=w.lr)
@@ -79,6 +89,13 @@ def main() -> None:
                 np.matmul(d, linears[i].params["W"].T, out=outs[i - 1])
                 d = outs[i - 1]
 
+    fit_call, fit_steps = shenjing_fit_step(w)
+    floor = numpy_fused_step(w)
+
+    def fit_per_step() -> None:
+        for _ in range(max(1, reps // fit_steps)):
+            fit_call()
+
     cases = {
         "step": step,
         "fused step": fused_step,
@@ -86,17 +103,20 @@ def main() -> None:
         "forward": lambda: net.forward_unchecked(x),
         "update alone": update_alone,
         "products only": products_only,
+        "fit": fit_per_step,
+        "numpy-fused": floor,
     }
-    reps = max(1, int(0.05 / max(w.batch * w.sizes[0] * 1e-9, 1e-6)))
     times: dict[str, list[float]] = {name: [] for name in cases}
     for f in cases.values():
         f()
     for _ in range(args.rounds):
         for name, f in cases.items():
             start = time.perf_counter()
-            for _ in range(reps):
+            calls = 1 if f is fit_per_step else reps
+            for _ in range(calls):
                 f()
-            times[name].append((time.perf_counter() - start) / reps * 1e6)
+            done = max(1, reps // fit_steps) * fit_steps if f is fit_per_step else reps
+            times[name].append((time.perf_counter() - start) / done * 1e6)
     print(f"{w.name} {w.title}, {reps} calls per chunk, median of {args.rounds} chunks:")
     for name, values in times.items():
         print(f"  {name:14s} {np.median(values):10.1f} µs")

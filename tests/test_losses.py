@@ -265,6 +265,45 @@ def test_softmax_cross_entropy_on_extreme_logits(dtype):
                 assert close(float(grad[k]), exact_grad[k], RTOL[dtype], atol), where
 
 
+@DTYPES
+def test_softmax_cross_entropy_of_a_tall_batch_matches_its_rows(dtype):
+    # A batch with many more rows than classes takes row_reduce's column-wise path; on
+    # the extreme rows it must give what each row gives alone (NumPy's row reduction).
+    # Up to 1e4: a batch of several rows whose loss is near the float maximum would
+    # overflow the batch's sum of row losses, which is not what this test is about.
+    rows = []
+    for v in EXTREMES[dtype][:-1]:
+        rows += [[v, 0.0, -1.0], [-v, 0.0, 1.0], [v, v, 0.0]]
+    z = np.array(rows * 3, dtype=dtype)  # 54 rows of 3 classes: 54 >= 16 * 3
+    labels = np.arange(len(z)) % 3
+    loss = sj.SoftmaxCrossEntropy()
+    with np.errstate(all="raise", under="ignore"):
+        value = loss(z, labels)
+        grad = loss.backward().copy()
+        singles = [
+            (loss(z[i : i + 1], labels[i : i + 1]), loss.backward()[0].copy())
+            for i in range(len(z))
+        ]
+    np.testing.assert_allclose(value, np.mean([v for v, _ in singles]), rtol=RTOL[dtype])
+    np.testing.assert_allclose(
+        grad * len(z),
+        np.array([g for _, g in singles]),
+        rtol=RTOL[dtype],
+        atol=float(np.finfo(dtype).eps),
+    )
+
+
+@pytest.mark.parametrize("shape", [(1797, 10), (40, 2), (20, 2), (100, 33), (5, 1)])
+def test_row_reduce_agrees_with_numpy(shape, rng):
+    from shenjing.base.stable import row_reduce
+
+    z = rng.standard_normal(shape)
+    got_max, got_sum = row_reduce(np.maximum, z), row_reduce(np.add, z)
+    assert got_max.shape == got_sum.shape == (shape[0], 1)
+    np.testing.assert_array_equal(got_max, z.max(axis=1, keepdims=True))  # exact
+    np.testing.assert_allclose(got_sum, z.sum(axis=1, keepdims=True), rtol=1e-13, atol=1e-13)
+
+
 @mp.workdps(50)
 def bce_reference(z, y):
     """softplus(z) - y z and σ(z) - y, in 50 digits, without cancellation."""

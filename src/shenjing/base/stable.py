@@ -13,7 +13,14 @@ import numpy as np
 
 def _exp_limit(dtype: np.dtype) -> float:
     # Largest t with exp(t) finite, rounded down: 709 for float64, 88 for float32.
-    return float(np.floor(np.log(np.finfo(dtype).max)))
+    # Cached: finfo, log and floor cost ~6 µs, a tenth of a small network's step.
+    limit = _EXP_LIMITS.get(dtype)
+    if limit is None:
+        limit = _EXP_LIMITS[dtype] = float(np.floor(np.log(np.finfo(dtype).max)))
+    return limit
+
+
+_EXP_LIMITS: dict[np.dtype, float] = {}
 
 
 def sigmoid(x: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -59,12 +66,34 @@ def log_softmax_parts(z: np.ndarray, shifted: np.ndarray) -> np.ndarray:
     neither overflow nor be zero: log-sum-exp is finite for every finite input.
     """
     with np.errstate(over="ignore"):  # only when a row spans more than the float range
-        np.subtract(z, z.max(axis=1, keepdims=True), out=shifted)
+        np.subtract(z, row_reduce(np.maximum, z), out=shifted)
     # Such a row's -inf becomes the most negative float: e^x is 0 either way, and a
     # one-hot target's 0 · shifted stays 0 instead of 0 · -inf = NaN.
     np.maximum(shifted, -np.finfo(shifted.dtype).max, out=shifted)
-    log_sum: np.ndarray = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    log_sum = row_reduce(np.add, np.exp(shifted))
+    np.log(log_sum, out=log_sum)
     return log_sum
+
+
+def row_reduce(ufunc: np.ufunc, z: np.ndarray) -> np.ndarray:
+    """``ufunc.reduce(z, axis=1, keepdims=True)`` of a (N, K) array, shape (N, 1).
+
+    NumPy reduces each row of a C-ordered array on its own, about 40 ns a row: on a
+    full batch with few classes (1797 x 10) that is 70 µs against 16 µs for K - 1
+    whole-column operations, which this runs when the rows far outnumber the columns.
+    A maximum is the same either way; a sum adds the columns left to right, where
+    NumPy's pairwise order may differ in the last bit.
+    """
+    n, k = z.shape
+    if k < 2 or k > 32 or n < 16 * k:
+        out: np.ndarray = ufunc.reduce(z, axis=1, keepdims=True)
+        return out
+    out = np.empty((n, 1), z.dtype)
+    column = out[:, 0]
+    ufunc(z[:, 0], z[:, 1], out=column)
+    for j in range(2, k):
+        ufunc(column, z[:, j], out=column)
+    return out
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
