@@ -156,6 +156,16 @@ class SGD(Optimizer):
     def _init_state(self, value: np.ndarray) -> dict[str, Any]:
         return {"velocity": np.zeros_like(value)} if self.momentum else {}
 
+    def apply(self, prepared: list[tuple[Parameter, dict[str, Any]]]) -> None:
+        if self.momentum or self.weight_decay:
+            super().apply(prepared)
+            return
+        # Plain SGD, the notes' w -= lr * grad: the kernel directly, a call less per
+        # parameter (a tiny network's whole step is ~40 µs; this saves ~2 of them).
+        lr = self.lr
+        for param, state in prepared:
+            subtract_scaled(param.value, param.grad, lr, state["scratch"])
+
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
         step = state["scratch"]
         if self.momentum:

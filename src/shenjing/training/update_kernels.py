@@ -22,8 +22,11 @@ def subtract_scaled(p: np.ndarray, g: np.ndarray, lr: float, scratch: np.ndarray
     result is bit for bit the same; a 4096 x 4096 update took a third less time.
     """
     n = p.size
-    contiguous = p.flags.c_contiguous and g.flags.c_contiguous and scratch.flags.c_contiguous
-    if n <= BLOCK or not contiguous:  # reshape(-1) below must give views, not copies
+    # reshape(-1) below must give views, not copies. The size test comes first: a small
+    # network's step makes this call per parameter, and the flags cost ~0.3 µs each.
+    if n <= BLOCK or not (
+        p.flags.c_contiguous and g.flags.c_contiguous and scratch.flags.c_contiguous
+    ):
         np.multiply(g, lr, out=scratch)
         p -= scratch
         return
