@@ -8,7 +8,10 @@ The objective of the flat parameter vector θ (every parameter of ``net_``, in
     ∇f   = the network's gradients of the first term  +  alpha / Σ_n w_n · W
 
 The network runs on all the rows at once (a dense X) or a chunk at a time (a sparse X,
-densified a chunk at a time, the gradients summed with each chunk's share of Σ w).
+densified a chunk at a time, the gradients summed with each chunk's share of Σ w). On
+all the rows at once, a network of Linear layers and elementwise activations runs
+through :mod:`._stacked`'s passes in the transposed layout (the same sums, in another
+order); any other runs its own layers' passes.
 SciPy works in float64; a float32 network gets θ rounded to float32.
 """
 
@@ -26,7 +29,7 @@ from ..base.errors import DivergenceError
 from ..nn.layer import unchecked_passes
 from ..training.losses import Loss
 from ..training.weighting import WeightedLoss
-from . import _data
+from . import _data, _stacked
 
 
 class Objective:
@@ -55,6 +58,12 @@ class Objective:
         self.forwards = [forward for forward, _ in passes]
         self.backwards = [(passes[i][1], i > first) for i in range(len(passes) - 1, first - 1, -1)]
         self.grad = np.zeros(self.values.size)
+        # All rows of a dense X at once: the transposed layout's passes where they apply.
+        self.stacked = (
+            None
+            if len(self.parts) > 1
+            else _stacked.stack(net, _data.dense(self.X), self.values, self.grads)
+        )
 
     def theta(self) -> np.ndarray:
         return self.values.astype(np.float64)
@@ -62,17 +71,26 @@ class Objective:
     def set(self, theta: np.ndarray) -> None:
         self.values[...] = theta  # rounded to a float32 network's dtype
 
-    def _pass(self, x: np.ndarray, t: np.ndarray, w: np.ndarray | None) -> float:
-        for forward in self.forwards:
-            x = forward(x)
+    def _pass(self, x: np.ndarray | None, t: np.ndarray, w: np.ndarray | None) -> float:
+        """The loss on rows ``x`` (all of X through :attr:`stacked` when ``None``), the
+        network's gradients written in place."""
+        stacked = self.stacked if x is None else None
+        if stacked is not None:
+            x = stacked.forward()
+        else:
+            for forward in self.forwards:
+                x = forward(x)
         if w is None:
             value = self.loss.forward_unchecked(x, t)
             dout = self.loss.backward()
         else:
             value = self.weighted.forward(x, t, w)
             dout = self.weighted.backward()
-        for backward, need_dx in self.backwards:
-            dout = backward(dout, need_dx)
+        if stacked is not None:
+            stacked.backward(dout)
+        else:
+            for backward, need_dx in self.backwards:
+                dout = backward(dout, need_dx)
         return value
 
     def __call__(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
@@ -80,7 +98,7 @@ class Objective:
         grad = self.grad
         with np.errstate(over="ignore", invalid="ignore"):
             if len(self.parts) == 1:
-                x = _data.dense(self.X)
+                x = None if self.stacked is not None else _data.dense(self.X)
                 value = self._pass(x, self.T, self.sw)
                 grad[...] = self.grads
             else:

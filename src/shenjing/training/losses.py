@@ -232,8 +232,9 @@ class SoftmaxCrossEntropy(Loss):
             picked = shifted[np.arange(n), target]
             loss: float = float(log_sum.sum() - picked.sum()) / n
         else:
-            # -Σ_k t[n, k] log p[n, k], with Σ_k t[n, k] = 1 up to rounding
-            loss = float(log_sum[:, 0] @ target.sum(axis=1) - np.vdot(target, shifted)) / n
+            # -Σ_k t[n, k] log p[n, k], with Σ_k t[n, k] = 1 up to rounding. The first
+            # sum as Σ_k (log_sumᵀ t)_k: a row sum of t (N, K) costs ~40 ns a row.
+            loss = float((log_sum[:, 0] @ target).sum() - np.vdot(target, shifted)) / n
         # Keep the probabilities for backward: p = exp(shifted - log_sum).
         shifted -= log_sum
         np.exp(shifted, out=shifted)
@@ -245,11 +246,11 @@ class SoftmaxCrossEntropy(Loss):
             return self._weighted_backward(grad)
         n = grad.shape[0]
         target = cast(np.ndarray, self._target)  # set by _forward, which backward follows
-        np.copyto(grad, self._probs)
         if target.ndim == 1:
+            np.copyto(grad, self._probs)
             grad[np.arange(n), target] -= 1
         else:
-            grad -= target
+            np.subtract(self._probs, target, out=grad)  # the copy and -= in one pass
         grad /= n
 
     # The weighted path is kept apart so that the unweighted one stays exactly as above.
