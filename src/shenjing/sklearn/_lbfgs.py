@@ -76,15 +76,17 @@ class Objective:
         network's gradients written in place."""
         stacked = self.stacked if x is None else None
         if stacked is not None:
-            x = stacked.forward()
+            pred = stacked.forward()
         else:
+            assert x is not None  # narrows the type for mypy
+            pred = x
             for forward in self.forwards:
-                x = forward(x)
+                pred = forward(pred)
         if w is None:
-            value = self.loss.forward_unchecked(x, t)
+            value = self.loss.forward_unchecked(pred, t)
             dout = self.loss.backward()
         else:
-            value = self.weighted.forward(x, t, w)
+            value = self.weighted.forward(pred, t, w)
             dout = self.weighted.backward()
         if stacked is not None:
             stacked.backward(dout)

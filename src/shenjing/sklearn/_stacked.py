@@ -99,7 +99,9 @@ class StackedPasses:
         for i in range(last - 1, -1, -1):
             lin, acts = self._groups[i]
             for act in reversed(acts):
-                dt = act.backward_unchecked(dt)  # dzᵀ = f'(zᵀ) ⊙ daᵀ
+                dz = act.backward_unchecked(dt)  # dzᵀ = f'(zᵀ) ⊙ daᵀ
+                assert dz is not None  # need_dx defaults to True; narrows the type
+                dt = dz
             if i == 0:
                 np.matmul(inputs[0], dt.T, out=self._gwb)  # [xᵀ; 1] dzᵀᵀ = [dW; db]
                 return
